@@ -1,0 +1,24 @@
+# Install rules: headers, libraries, pkg-config file and CMake package config.
+include(CMakePackageConfigHelpers)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/certpilot
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS certpilot certpilot_platform_posix
+        EXPORT certpilotTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT certpilotTargets NAMESPACE certpilot::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/certpilot)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/certpilotConfig.cmake.in
+        ${PROJECT_BINARY_DIR}/certpilotConfig.cmake
+        INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/certpilot)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/certpilotConfigVersion.cmake
+        COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/certpilotConfig.cmake
+              ${PROJECT_BINARY_DIR}/certpilotConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/certpilot)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/certpilot.pc.in
+               ${PROJECT_BINARY_DIR}/certpilot.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/certpilot.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
