@@ -145,10 +145,11 @@ static cp_result persist(cp_posix_tpm *t, ESYS_TR key)
     rc = Esys_EvictControl(TPM_ESYS(t), ESYS_TR_RH_OWNER, old, ESYS_TR_PASSWORD,
                            ESYS_TR_NONE, ESYS_TR_NONE, CP_TPM_IDENTITY_HANDLE,
                            &stored);
-    if (rc != TSS2_RC_SUCCESS) {
-      Esys_TR_Close(TPM_ESYS(t), &old);
+    /* ESAPI keeps the evicted object's record: drop it, or a later lookup of
+     * the handle would compare against the old key's Name. */
+    Esys_TR_Close(TPM_ESYS(t), &old);
+    if (rc != TSS2_RC_SUCCESS)
       return cp_posix_tpm__fail("EvictControl (removing the old identity key)", rc);
-    }
   } else if (r != CP_ERR_NOT_FOUND) {
     return r;
   }
