@@ -63,7 +63,7 @@ int tpm_test_handle_present(cp_posix_tpm *t, uint32_t handle)
   int found = 0;
 
   if (Esys_GetCapability(t->_internal.esys, ESYS_TR_NONE, ESYS_TR_NONE,
-                         ESYS_TR_NONE, TPM2_CAP_HANDLES, TPM2_PERSISTENT_FIRST,
+                         ESYS_TR_NONE, TPM2_CAP_HANDLES, 0x81000000u /* persistent handles; the tss2 macro shifts a signed int */,
                          TPM2_MAX_CAP_HANDLES, NULL, &cap) != TSS2_RC_SUCCESS)
     return -1;
   for (UINT32 i = 0; i < cap->data.handles.count; i++)
