@@ -132,6 +132,50 @@ cp_result cp_tpm_import_identity(const cp_tpm *tpm, const uint8_t *blob,
 cp_result cp_tpm_hmac_sha256(const cp_tpm *tpm, const uint8_t *data,
                              size_t data_len, uint8_t out[CP_TPM_HMAC_LEN]);
 
+/* ------------------------------------------- DPS TPM registration (§5) */
+
+/** base64 of the largest marshalled TPM2B_PUBLIC, incl. NUL. */
+#define CP_TPM_PUBLIC_B64_MAX (((CP_TPM_PUBLIC_MAX + 2) / 3) * 4 + 1)
+/** base64 of the largest authenticationKey, incl. NUL. */
+#define CP_TPM_AUTH_KEY_B64_MAX (((CP_TPM_AUTH_KEY_MAX + 2) / 3) * 4 + 1)
+/** SAS key name from the challenge ("registration"), incl. NUL. */
+#define CP_TPM_KEY_NAME_MAX 64
+
+/**
+ * @brief The TPM register body (protocol.md §3, §5 step 2):
+ *        {"registrationId":…,"tpm":{"endorsementKey":b64,"storageRootKey":b64},
+ *         "csr":…,"payload":…}. The same body is sent before and after the
+ *        challenge. EK and SRK are read (created if needed) through @p tpm.
+ * @param csr_b64 one-line base64 DER CSR, or NULL to omit "csr".
+ * @param payload_json a JSON object as text, or NULL to omit "payload".
+ * @param[out] out NUL-terminated JSON; @p out_len its length without the NUL.
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL/empty registration id, payload not a
+ *         JSON object); CP_ERR_BUFFER_TOO_SMALL (out untouched, *out_len = size
+ *         needed incl. NUL); CP_ERR_TPM; CP_ERR_NO_MEMORY.
+ */
+cp_result cp_tpm_register_body(const cp_tpm *tpm, const char *registration_id,
+                               const char *csr_b64, const char *payload_json,
+                               char *out, size_t out_size, size_t *out_len);
+
+/**
+ * @brief Read the DPS 401 TPM challenge body
+ *        {"message":…,"authenticationKey":"<b64>","keyName":"registration"}.
+ * @param[out] auth_key_b64 the authenticationKey (NUL-terminated).
+ * @param[out] key_name the SAS key name; "registration" when the body has none.
+ * @return CP_OK; CP_ERR_BAD_RESPONSE (not JSON, or no string authenticationKey:
+ *         a plain 401 refusal; the log names what is missing);
+ *         CP_ERR_BUFFER_TOO_SMALL; CP_ERR_INVALID_ARG. Outputs untouched on error.
+ */
+cp_result cp_tpm_challenge_parse(const char *body, size_t body_len,
+                                 char *auth_key_b64, size_t auth_key_size,
+                                 char key_name[CP_TPM_KEY_NAME_MAX]);
+
+/**
+ * @brief Decode the base64 authenticationKey and import it (cp_tpm_import_identity()).
+ * @return as cp_tpm_import_identity(), plus CP_ERR_PARSE when not base64.
+ */
+cp_result cp_tpm_import_identity_b64(const cp_tpm *tpm, const char *auth_key_b64);
+
 #ifdef __cplusplus
 }
 #endif
