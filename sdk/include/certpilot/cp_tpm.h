@@ -176,6 +176,20 @@ cp_result cp_tpm_challenge_parse(const char *body, size_t body_len,
  */
 cp_result cp_tpm_import_identity_b64(const cp_tpm *tpm, const char *auth_key_b64);
 
+/**
+ * @brief A SAS token signed by the TPM identity key (protocol.md §5 step 6):
+ *        sig = TPM2_HMAC(identity key, cp_sas_string_to_sign(resource_uri, expiry)),
+ *        then the §4 token with skn=@p key_name.
+ * @param resource_uri unencoded "{idScope}/registrations/{registrationId}".
+ * @param key_name the challenge's keyName ("registration").
+ * @return CP_OK; CP_ERR_INVALID_ARG; CP_ERR_BUFFER_TOO_SMALL (out untouched,
+ *         *out_len = size needed incl. NUL); CP_ERR_NOT_FOUND (no identity key
+ *         in the TPM yet); CP_ERR_TPM.
+ */
+cp_result cp_tpm_sas_token(const cp_tpm *tpm, const char *resource_uri,
+                           int64_t expiry, const char *key_name, char *out,
+                           size_t out_size, size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "certpilot/cp_log.h"
+#include "certpilot/cp_encoding.h"
 #include "certpilot/cp_posix_tpm.h"
+#include "certpilot/cp_sas.h"
 #include "certpilot/cp_tpm.h"
 #include "cp_swtpm.h"
 #include "cps_tpm.h"
@@ -258,6 +260,34 @@ static void test_tpm_import_challenge_for_other_ek_fails_cleanly(void **state)
   free(other);
 }
 
+/* The TPM-signed token equals the SDK's software token made with the key the
+ * server generated: the device's SAS is exactly what the server will check. */
+static void test_cp_tpm_sas_token_equals_software_token_with_server_key(void **state)
+{
+  device *d = *state;
+  cps_tpm_challenge c;
+  char key_b64[CP_SAS_KEY_B64_MAX], tpm_tok[CP_SAS_TOKEN_MAX], sw_tok[CP_SAS_TOKEN_MAX];
+  size_t len, tlen = 0, slen = 0;
+  const char *uri = "0ne00000001/registrations/dev-tpm-1";
+
+  build(d, &c);
+  assert_int_equal(cp_tpm_sas_token(&d->tpm, uri, 1900000000, "registration", tpm_tok,
+                                    sizeof tpm_tok, &tlen), CP_ERR_NOT_FOUND);
+  assert_int_equal(cp_tpm_import_identity_b64(&d->tpm, c.blob_b64), CP_OK);
+  assert_int_equal(cp_base64_encode(c.identity_key, sizeof c.identity_key, key_b64,
+                                    sizeof key_b64, &len), CP_OK);
+  assert_int_equal(cp_tpm_sas_token(&d->tpm, uri, 1900000000, "registration", tpm_tok,
+                                    sizeof tpm_tok, &tlen), CP_OK);
+  assert_int_equal(cp_sas_token_build(uri, key_b64, 1900000000, "registration", sw_tok,
+                                      sizeof sw_tok, &slen), CP_OK);
+  assert_string_equal(tpm_tok, sw_tok);
+  assert_int_equal(tlen, slen);
+  assert_int_equal(cp_tpm_sas_token(&d->tpm, uri, 1900000000, "registration", tpm_tok,
+                                    10, &tlen), CP_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(tlen, slen + 1);
+  cps_tpm_challenge_free(&c);
+}
+
 static void test_tpm_unreachable_after_open_returns_tpm_error(void **state)
 {
   device *d = *state;
@@ -286,6 +316,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_tpm_import_tampered_blob_on_fresh_tpm_persists_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tpm_import_truncated_blob_returns_parse_error, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tpm_import_challenge_for_other_ek_fails_cleanly, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cp_tpm_sas_token_equals_software_token_with_server_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tpm_unreachable_after_open_returns_tpm_error, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
