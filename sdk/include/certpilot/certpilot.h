@@ -17,5 +17,6 @@
 #include "cp_error.h"
 #include "cp_provisioning.h"
 #include "cp_hub.h"
+#include "cp_transport.h"
 
 #endif
