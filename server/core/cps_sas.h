@@ -10,11 +10,12 @@
 
 #include "cps_result.h"
 
-/** Parsed fields of a `SharedAccessSignature sr=…&sig=…&se=…&skn=…` token (pointers into a copy). */
+/** Parsed fields of a `SharedAccessSignature sr=…&sig=…&se=…&skn=…` token (copies). */
 typedef struct cps_sas_token {
   char sr[512];   /**< sr exactly as sent (URL-encoded) */
   char sig[128];  /**< sig, URL-decoded (base64) */
   long long se;   /**< expiry, seconds since the epoch */
+  char se_str[24]; /**< expiry exactly as sent (it is part of the signed string) */
   char skn[64];   /**< key name, URL-decoded (may be empty) */
 } cps_sas_token;
 
