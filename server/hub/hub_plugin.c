@@ -32,7 +32,7 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
   for (int i = 0; i < n; i++) {
     const char *k = opts[i].key, *v = opts[i].value;
     if (!k || !v) continue;
-    if (strcmp(k, "db") == 0) {
+    if (strcmp(k, "db_path") == 0) {
       if (strlen(v) >= sizeof o->db_path) goto too_long;
       strcpy(o->db_path, v);
     } else if (strcmp(k, "hub_name") == 0) {
@@ -64,7 +64,7 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
     return -1;
   }
   if (!o->db_path[0] || !o->hub_name[0]) {
-    mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_db and plugin_opt_hub_name are required");
+    mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_db_path and plugin_opt_hub_name are required");
     return -1;
   }
   return 0;

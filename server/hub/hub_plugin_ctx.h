@@ -14,7 +14,7 @@
 
 /** Plugin options (mosquitto `plugin_opt_<name> <value>`). */
 typedef struct hub_plugin_opts {
-  char db_path[1024];    /**< `db`: the server's SQLite file (required) */
+  char db_path[1024];    /**< `db_path`: the server's SQLite file (required) */
   char hub_name[256];    /**< `hub_name`: this hub's host name (required) */
   int retry_after_s;     /**< `retry_after`: Retry-After of 202 replies (default 1) */
   int recheck_ms;        /**< `recheck_ms`: revocation / desired-poll period (default 500) */
