@@ -104,7 +104,8 @@ int it_env_start(it_env *e) {
     e->port_sas = it_free_port();
     e->port_wss = it_free_port();
     e->cfg.plugin_path = CP_IT_PLUGIN_PATH;
-    e->cfg.bindfix_path = CP_IT_BINDFIX_PATH;
+    /* CP_IT_NO_BINDFIX=1 shows the bare mosquitto behaviour (loopback test fails). */
+    e->cfg.bindfix_path = getenv("CP_IT_NO_BINDFIX") ? NULL : CP_IT_BINDFIX_PATH;
     e->cfg.run_dir = e->dir;
     e->cfg.db_path = e->db;
     e->cfg.hub_name = IT_HUB;
