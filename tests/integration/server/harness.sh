@@ -35,8 +35,9 @@
 #   CERTPILOT_ENV_FILE      the file above
 #
 # Helpers (sourced mode):
-#   cp_mgmt METHOD PATH [BODY|@FILE]  management call with the admin token; prints the body,
-#                                     sets CP_HTTP_STATUS. CP_MGMT_TOKEN overrides the token.
+#   cp_mgmt METHOD PATH [BODY]        management call with the admin token; prints the body.
+#                                     CP_MGMT_TOKEN overrides the token.
+#   cp_status                         HTTP status of the last cp_mgmt (works after $(cp_mgmt …))
 #   cp_admin ARGS…                    certpilot-server admin … with URL/token/CA set
 #   cp_server_stop                    SIGTERM, wait up to 5 s, then SIGKILL
 
@@ -102,9 +103,11 @@ cp_mgmt() {
   local args=(-s -o "$out" -w '%{http_code}' --cacert "$CERTPILOT_TRUST_BUNDLE"
               -H "Authorization: Bearer ${CP_MGMT_TOKEN:-$CERTPILOT_ADMIN_TOKEN}" -X "$method")
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  CP_HTTP_STATUS=$(curl "${args[@]}" "$CERTPILOT_MGMT_URL$path")
+  curl "${args[@]}" "$CERTPILOT_MGMT_URL$path" > "$CP_HARNESS_DIR/mgmt.status"
   cat "$out"
 }
+
+cp_status() { cat "$CP_HARNESS_DIR/mgmt.status"; }
 
 cp_admin() {
   "$(cp__bin)" admin --url "$CERTPILOT_MGMT_URL" --token "$CERTPILOT_ADMIN_TOKEN" \

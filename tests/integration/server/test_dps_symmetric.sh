@@ -8,12 +8,12 @@ SDK_DEVICE=$1
 cp_server_start || exit 1
 . "$HERE/lib.sh"
 
-cp_mgmt POST /credential >/dev/null; expect_eq "$CP_HTTP_STATUS" 201 "create credential"
-cp_mgmt POST /policies '{"name":"p1","validityDays":30}' >/dev/null; expect_eq "$CP_HTTP_STATUS" 201 "create policy"
+cp_mgmt POST /credential >/dev/null; expect_eq "$(cp_status)" 201 "create credential"
+cp_mgmt POST /policies '{"name":"p1","validityDays":30}' >/dev/null; expect_eq "$(cp_status)" 201 "create policy"
 KEY=$(cp_mgmt POST /enrollments '{"id":"dev-1","kind":"individual","attestation":"symmetricKey","policy":"p1","hub":"hub-a"}' | jq -r .primaryKey)
-expect_eq "$CP_HTTP_STATUS" 201 "create individual enrollment"
+expect_eq "$(cp_status)" 201 "create individual enrollment"
 GKEY=$(cp_mgmt POST /enrollments '{"id":"grp-1","kind":"group","attestation":"symmetricKey","policy":"p1","hub":"hub-b"}' | jq -r .primaryKey)
-expect_eq "$CP_HTTP_STATUS" 201 "create group enrollment"
+expect_eq "$(cp_status)" 201 "create group enrollment"
 
 # Individual enrollment, CSR by the SDK.
 CSR=$(new_csr dev-1)
@@ -97,12 +97,12 @@ jq -r .registrationState.errorMessage "$W/final.json" | grep -q 'CN' || fail "CN
 pass "CN mismatch -> failed 400037"
 
 # Unknown enrollment (no individual enrollment, and the group's derived key does not apply).
-cp_mgmt DELETE /enrollments/grp-1 >/dev/null; expect_eq "$CP_HTTP_STATUS" 204 "delete group enrollment"
+cp_mgmt DELETE /enrollments/grp-1 >/dev/null; expect_eq "$(cp_status)" 204 "delete group enrollment"
 dps PUT nobody "register?api-version=$API" "$(sas nobody "$KEY")" '{"registrationId":"nobody"}'
 expect_error 404 404 "unknown enrollment"
 
 # Disabled enrollment: final status "disabled", no certificate.
-cp_mgmt POST /enrollments/dev-1/disable >/dev/null; expect_eq "$CP_HTTP_STATUS" 200 "disable enrollment"
+cp_mgmt POST /enrollments/dev-1/disable >/dev/null; expect_eq "$(cp_status)" 200 "disable enrollment"
 CSR=$(new_csr dev-1)
 register_and_poll dev-1 "$AUTH" "{\"registrationId\":\"dev-1\",\"csr\":\"$CSR\"}"
 expect_eq "$(jq -r .status "$W/final.json")" disabled "disabled enrollment status"
