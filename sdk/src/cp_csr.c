@@ -220,8 +220,12 @@ cp_result cp_csr_check(const uint8_t *der, size_t der_len, const cp_key *key,
   cp_result r;
   int rc;
 
-  if (der == NULL || der_len == 0 || der_len > CSR_WORK_MAX)
+  if (der == NULL || der_len == 0)
     return CP_ERR_INVALID_ARG;
+  if (der_len > CSR_WORK_MAX) {
+    cp_log(CP_LOG_WARNING, "csr: %zu bytes is too long for a CSR", der_len);
+    return CP_ERR_PARSE;
+  }
   /* PKCS#10 is SEQUENCE { info, alg, sig }: the outer length must cover the
    * input exactly (wolfSSL ignores trailing bytes). */
   {

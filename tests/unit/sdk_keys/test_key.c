@@ -407,6 +407,43 @@ static void test_cp_key_from_der_trailing_bytes_parse(void **state)
   free(der);
 }
 
+/* xorshift32: a fixed, reproducible sequence for the mutation loops. */
+static uint32_t next_rand(uint32_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void test_cp_key_from_der_mutated_inputs_fail_cleanly(void **state)
+{
+  static const char *const files[] = {"p384.p8.der", "p384.sec1.der", "rsa.p8.der"};
+  uint8_t *der, buf[4096], pub[CP_PUBKEY_DER_MAX];
+  uint32_t seed = 0x2545f491u;
+  size_t f, i, len, pub_len;
+  cp_key k;
+  cp_result r;
+
+  (void)state;
+  for (f = 0; f < 3; f++) {
+    der = read_tmp(files[f], &len);
+    assert_true(len <= sizeof buf);
+    for (i = 0; i < 600; i++) {
+      uint32_t flips = 1 + next_rand(&seed) % 4, j;
+      memcpy(buf, der, len);
+      for (j = 0; j < flips; j++)
+        buf[next_rand(&seed) % len] ^= (uint8_t)(1u << (next_rand(&seed) % 8));
+      r = cp_key_from_der(&k, buf, len);
+      assert_true(r == CP_OK || r == CP_ERR_PARSE || r == CP_ERR_UNSUPPORTED_KEY);
+      /* whatever is accepted is a usable, consistent P-384 key */
+      if (r == CP_OK)
+        assert_int_equal(cp_key_public_der(&k, pub, sizeof pub, &pub_len), CP_OK);
+    }
+    free(der);
+  }
+}
+
 static void test_cp_key_from_der_garbage_parse(void **state)
 {
   uint8_t junk[200];
@@ -623,6 +660,7 @@ int main(void)
       cmocka_unit_test(test_cp_key_from_der_truncated_parse_untouched),
       cmocka_unit_test(test_cp_key_from_der_trailing_bytes_parse),
       cmocka_unit_test(test_cp_key_from_der_garbage_parse),
+      cmocka_unit_test(test_cp_key_from_der_mutated_inputs_fail_cleanly),
       cmocka_unit_test(test_cp_key_from_der_foreign_public_key_parse),
       cmocka_unit_test(test_cp_key_from_pem_garbage_and_wrong_block_parse),
       cmocka_unit_test(test_cp_key_import_null_args_invalid_arg),
