@@ -9,6 +9,7 @@
 #   icanoca  signed by root with CA:FALSE; leafnoca signed by it
 #   ica2     CA signed by ica (breaks ica's pathlen:0); leafdeep signed by ica2
 #   icashort CA living 1 day; leafshort (30 days) signed by it
+#   oldroot, oldleaf, futleaf: fixed dates, see below
 # Every .pem has a .der twin; leaf.key.der / other.key.der are SEC1 DER keys.
 set -eu
 d=$1
@@ -79,8 +80,51 @@ p384 leafshort
 openssl req -new -key leafshort.key -subj "/CN=dev-short" -out leafshort.csr
 sign leafshort icashort 30 "$leaf_ext" 0x38
 
+# Fixed dates need `openssl ca`: oldroot 1970-01-01..2049-12-31T23:59:59Z
+# (UTCTime bounds), oldleaf 2020-01-01..2020-02-01 (long expired by the
+# wall clock), futleaf 2060-01-01..2061-01-01 (GeneralizedTime notBefore).
+mkdir cadb
+: > cadb/index.txt
+echo 1000 > cadb/serial
+cat > ca.cnf <<'CNF'
+[ca]
+default_ca = cp
+[cp]
+database = ./cadb/index.txt
+new_certs_dir = ./cadb
+serial = ./cadb/serial
+default_md = sha384
+policy = any
+unique_subject = no
+email_in_dn = no
+[any]
+commonName = supplied
+organizationName = optional
+[root_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign
+[leaf_ext]
+basicConstraints = critical,CA:FALSE
+CNF
+# dated <name> <issuer|-selfsign> <start> <end> <extensions> <subject>
+dated() {
+  p384 "$1"
+  openssl req -new -key "$1.key" -subj "$6" -out "$1.csr"
+  if [ "$2" = -selfsign ]; then
+    set -- "$1" "-selfsign -keyfile $1.key" "$3" "$4" "$5"
+  else
+    set -- "$1" "-cert $2.pem -keyfile $2.key" "$3" "$4" "$5"
+  fi
+  # shellcheck disable=SC2086
+  openssl ca -batch -config ca.cnf $2 -in "$1.csr" -startdate "$3" -enddate "$4" \
+    -extensions "$5" -notext -out "$1.pem" 2>/dev/null
+}
+dated oldroot -selfsign 19700101000000Z 20491231235959Z root_ext "/O=Contoso/CN=Old Root"
+dated oldleaf oldroot 20200101000000Z 20200201000000Z leaf_ext "/CN=dev-old"
+dated futleaf oldroot 20600101000000Z 20610101000000Z leaf_ext "/CN=dev-future"
+
 p384 other
 for k in leaf other; do openssl ec -in $k.key -outform DER -out $k.key.der 2>/dev/null; done
-for c in root root2 ica leaf leaf256 leafrsa icanoca leafnoca ica2 leafdeep icashort leafshort; do
+for c in root root2 ica leaf leaf256 leafrsa icanoca leafnoca ica2 leafdeep icashort leafshort oldroot oldleaf futleaf; do
   openssl x509 -in $c.pem -outform DER -out $c.der
 done

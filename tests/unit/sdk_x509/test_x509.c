@@ -169,11 +169,18 @@ static void ossl_read(const char *name, ossl_view *v)
   assert_true(v->subject[0] != '\0' && v->fingerprint[0] != '\0');
 }
 
-/* The CN openssl shows first in the (reversed) one-line subject. */
+/* The first CN openssl shows in the (most specific first) one-line name. */
 static void first_cn(const char *oneline, char *cn, size_t size)
 {
-  const char *s = strncmp(oneline, "CN=", 3) == 0 ? oneline + 3 : "";
-  size_t n = strcspn(s, ",");
+  const char *s = strncmp(oneline, "CN=", 3) == 0 ? oneline : strstr(oneline, ", CN=");
+  size_t n;
+
+  if (s == NULL) {
+    snprintf(cn, size, "%s", "");
+    return;
+  }
+  s = strchr(s, '=') + 1;
+  n = strcspn(s, ",");
   snprintf(cn, size, "%.*s", (int)n, s);
 }
 
@@ -258,6 +265,32 @@ static void test_cert_parse_generalized_time_root_matches_openssl(void **state)
   assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
   assert_true(info.not_after > 2524608000); /* after 2050: GeneralizedTime */
   assert_true(info.is_ca);
+}
+
+static void test_cert_parse_utctime_bounds_1970_and_2049_match_openssl(void **state)
+{
+  cp_cert_info info;
+  blob b;
+
+  (void)state;
+  assert_matches_openssl("oldroot.pem", "oldroot.der");
+  load("oldroot.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_int_equal(info.not_before, 0);          /* 700101000000Z */
+  assert_int_equal(info.not_after, 2524607999);  /* 491231235959Z is 2049, not 1949 */
+}
+
+static void test_cert_parse_generalized_time_not_before_2060_ok(void **state)
+{
+  cp_cert_info info;
+  blob b;
+
+  (void)state;
+  assert_matches_openssl("futleaf.pem", "futleaf.der");
+  load("futleaf.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_int_equal(info.not_before, 2840140800);             /* 2060-01-01 */
+  assert_int_equal(info.not_after, 2840140800 + 366 * 86400); /* 2060 is a leap year */
 }
 
 static void test_cert_parse_p256_leaf_parses_and_matches_openssl(void **state)
@@ -440,6 +473,33 @@ static void test_chain_verify_openssl_p384_chain_ok(void **state)
   /* both ends of the validity window are inclusive */
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), nb, NULL), CP_OK);
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), na, NULL), CP_OK);
+}
+
+static void test_chain_verify_uses_given_time_not_wall_clock(void **state)
+{
+  chain_fx c;
+  blob root;
+  size_t idx = 99;
+
+  (void)state;
+  load("oldroot.der", &root);
+  chain_load(&c, "oldleaf.der", "oldroot.der", NULL, NULL);
+  /* 2020-01-15: valid then, long expired by the wall clock */
+  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1579046400, &idx), CP_OK);
+  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1580515201, &idx),
+                   CP_ERR_CERT_EXPIRED);
+  assert_int_equal(idx, 0);
+  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1577836799, &idx),
+                   CP_ERR_CERT_NOT_YET_VALID);
+  assert_int_equal(idx, 0);
+  /* a leaf valid only from 2060 is not yet valid now, valid in 2060 is beyond its root */
+  chain_load(&c, "futleaf.der", "oldroot.der", NULL, NULL);
+  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), (int64_t)time(NULL), &idx),
+                   CP_ERR_CERT_NOT_YET_VALID);
+  assert_int_equal(idx, 0);
+  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 2840140800 + 60, &idx),
+                   CP_ERR_CERT_EXPIRED);
+  assert_int_equal(idx, 1);
 }
 
 static void test_chain_verify_chain_without_root_signed_by_anchor_ok(void **state)
@@ -895,6 +955,8 @@ int main(void)
     cmocka_unit_test(test_cert_parse_pem_leaf_with_sans_matches_openssl),
     cmocka_unit_test(test_cert_parse_der_ca_matches_openssl),
     cmocka_unit_test(test_cert_parse_generalized_time_root_matches_openssl),
+    cmocka_unit_test(test_cert_parse_utctime_bounds_1970_and_2049_match_openssl),
+    cmocka_unit_test(test_cert_parse_generalized_time_not_before_2060_ok),
     cmocka_unit_test(test_cert_parse_p256_leaf_parses_and_matches_openssl),
     cmocka_unit_test(test_cert_parse_rsa_leaf_parses_and_matches_openssl),
     cmocka_unit_test(test_cert_parse_pem_with_leading_whitespace_ok),
@@ -906,6 +968,7 @@ int main(void)
     cmocka_unit_test(test_cert_parse_pem_key_block_fails_untouched),
     cmocka_unit_test(test_cert_parse_null_args_invalid),
     cmocka_unit_test(test_chain_verify_openssl_p384_chain_ok),
+    cmocka_unit_test(test_chain_verify_uses_given_time_not_wall_clock),
     cmocka_unit_test(test_chain_verify_chain_without_root_signed_by_anchor_ok),
     cmocka_unit_test(test_chain_verify_expired_leaf_reports_expired_index0),
     cmocka_unit_test(test_chain_verify_expired_intermediate_reports_index1),
