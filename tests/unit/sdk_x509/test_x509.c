@@ -709,10 +709,7 @@ static void key_from_file(const char *name, cp_key *key)
   blob b;
 
   load(name, &b);
-  assert_true(b.len <= sizeof key->_der);
-  memset(key, 0, sizeof *key);
-  memcpy(key->_der, b.data, b.len);
-  key->_der_len = b.len;
+  assert_int_equal(cp_key_from_der(key, b.data, b.len), CP_OK);
 }
 
 static void test_cert_matches_key_own_key_ok(void **state)
