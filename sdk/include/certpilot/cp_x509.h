@@ -75,15 +75,16 @@ cp_result cp_cert_parse(const uint8_t *data, size_t len, cp_cert_info *out);
 /**
  * @brief Verify @p chain = [leaf, intermediates…, root-or-last] at time @p now.
  *
- * Checks, in this order: every element parses (DER only); for each pair,
- * element i's issuer Name equals element i+1's subject Name byte for byte,
- * element i+1 is a CA (basicConstraints cA, keyCertSign if keyUsage is
- * present, pathLenConstraint respected) and its key verifies element i's
- * signature; the last element either equals @p anchor byte for byte or is
- * issued and signed by it (the anchor must then be a CA too); finally every
- * element is within notBefore <= @p now <= notAfter. Signatures are checked
- * without any clock; the anchor's own validity is not checked unless it is
- * itself in the chain. Detail goes to the log.
+ * Walks up the chain; for each i, element i+1 must parse (DER only), its
+ * subject Name must equal element i's issuer Name byte for byte, it must be a
+ * CA (basicConstraints cA, keyCertSign if keyUsage is present,
+ * pathLenConstraint respected) and its key must verify element i's signature.
+ * Then the last element must either equal @p anchor byte for byte or be
+ * issued and signed by it (the anchor must then pass the same CA checks).
+ * Only after all that are dates checked: every element must satisfy
+ * notBefore <= @p now <= notAfter, first failure from the leaf up.
+ * Signatures are checked without any clock; the anchor's own validity is not
+ * checked unless it is itself in the chain. Detail goes to the log.
  *
  * @param chain borrowed array of @p n DER certificates, 1 <= n <= CP_CHAIN_MAX.
  * @param anchor the trust anchor (DER). Required; borrowed.

@@ -5,7 +5,7 @@
 #   root2    another key with root's exact subject (a wrong trust anchor)
 #   ica      P-384 CA signed by root, pathlen:0
 #   leaf     P-384 leaf signed by ica: escaped and UTF-8 names, 5 URIs + 1 DNS SAN
-#   leaf256  P-256 leaf, leafrsa RSA-2048 leaf (both signed by ica)
+#   leaf256  P-256 leaf with a multi-valued RDN, leafrsa RSA-2048 leaf (both signed by ica)
 #   icanoca  signed by root with CA:FALSE; leafnoca signed by it
 #   ica2     CA signed by ica (breaks ica's pathlen:0); leafdeep signed by ica2
 #   icashort CA living 1 day; leafshort (30 days) signed by it
@@ -49,7 +49,8 @@ sign leaf ica 30 "$leaf_ext
 subjectAltName=URI:urn:certpilot:rev:3f2a,DNS:dev-1.example,URI:https://example.com/a,URI:urn:x:3,URI:urn:x:4,URI:urn:x:5" 0x00c0ffee0102030405060708090a0b0c0d0e0f10
 
 openssl ecparam -name prime256v1 -genkey -noout -out leaf256.key
-openssl req -new -key leaf256.key -subj "/CN=dev-256" -out leaf256.csr
+openssl req -new -multivalue-rdn -key leaf256.key -subj "/O=Contoso/CN=dev-256+serialNumber=42" \
+  -out leaf256.csr
 sign leaf256 ica 30 "$leaf_ext" 0x0256
 
 openssl genrsa -out leafrsa.key 2048 2>/dev/null

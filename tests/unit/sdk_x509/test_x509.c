@@ -180,7 +180,9 @@ static void first_cn(const char *oneline, char *cn, size_t size)
     return;
   }
   s = strchr(s, '=') + 1;
-  n = strcspn(s, ",");
+  n = strcspn(s, ",+"); /* ends at the next RDN or AVA */
+  while (n > 0 && s[n - 1] == ' ')
+    n--;
   snprintf(cn, size, "%.*s", (int)n, s);
 }
 
@@ -295,8 +297,15 @@ static void test_cert_parse_generalized_time_not_before_2060_ok(void **state)
 
 static void test_cert_parse_p256_leaf_parses_and_matches_openssl(void **state)
 {
+  cp_cert_info info;
+  blob b;
+
   (void)state;
   assert_matches_openssl("leaf256.pem", "leaf256.pem");
+  load("leaf256.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_string_equal(info.subject, "CN=dev-256 + serialNumber=42, O=Contoso");
+  assert_string_equal(info.subject_cn, "dev-256");
 }
 
 static void test_cert_parse_rsa_leaf_parses_and_matches_openssl(void **state)
@@ -458,18 +467,29 @@ static int64_t leaf_time(const char *name, int which)
   return which == 0 ? info.not_before : info.not_after;
 }
 
+#define NO_INDEX 99
+
+/* Verify @p c against @p anchor at @p t; expect @p want and, on failure,
+ * @p want_idx as the failed index (left untouched on success). */
+static void expect_verify(chain_fx *c, blob *anchor, int64_t t, cp_result want,
+                          size_t want_idx)
+{
+  size_t idx = NO_INDEX;
+
+  assert_int_equal(cp_chain_verify(c->der, c->n, anchor_of(anchor), t, &idx), want);
+  assert_int_equal(idx, want == CP_OK ? NO_INDEX : want_idx);
+}
+
 static void test_chain_verify_openssl_p384_chain_ok(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t nb = leaf_time("leaf.der", 0), na = leaf_time("leaf.der", 1);
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), nb + 3600, &idx), CP_OK);
-  assert_int_equal(idx, 99); /* untouched on success */
+  expect_verify(&c, &root, nb + 3600, CP_OK, NO_INDEX);
   /* both ends of the validity window are inclusive */
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), nb, NULL), CP_OK);
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), na, NULL), CP_OK);
@@ -479,27 +499,18 @@ static void test_chain_verify_uses_given_time_not_wall_clock(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   load("oldroot.der", &root);
   chain_load(&c, "oldleaf.der", "oldroot.der", NULL, NULL);
   /* 2020-01-15: valid then, long expired by the wall clock */
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1579046400, &idx), CP_OK);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1580515201, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 0);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 1577836799, &idx),
-                   CP_ERR_CERT_NOT_YET_VALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, 1579046400, CP_OK, NO_INDEX);
+  expect_verify(&c, &root, 1580515201, CP_ERR_CERT_EXPIRED, 0);
+  expect_verify(&c, &root, 1577836799, CP_ERR_CERT_NOT_YET_VALID, 0);
   /* a leaf valid only from 2060 is not yet valid now, valid in 2060 is beyond its root */
   chain_load(&c, "futleaf.der", "oldroot.der", NULL, NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), (int64_t)time(NULL), &idx),
-                   CP_ERR_CERT_NOT_YET_VALID);
-  assert_int_equal(idx, 0);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), 2840140800 + 60, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, (int64_t)time(NULL), CP_ERR_CERT_NOT_YET_VALID, 0);
+  expect_verify(&c, &root, 2840140800 + 60, CP_ERR_CERT_EXPIRED, 1);
 }
 
 static void test_chain_verify_chain_without_root_signed_by_anchor_ok(void **state)
@@ -518,74 +529,59 @@ static void test_chain_verify_expired_leaf_reports_expired_index0(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 1) + 1, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 1) + 1, CP_ERR_CERT_EXPIRED, 0);
 }
 
 static void test_chain_verify_expired_intermediate_reports_index1(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t t = leaf_time("icashort.der", 1) + 1;
 
   (void)state;
   chain_load(&c, "leafshort.der", "icashort.der", "root.der", NULL);
   load("root.der", &root);
   assert_true(t < leaf_time("leafshort.der", 1)); /* the leaf itself is still valid */
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t - 1, &idx), CP_OK);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t - 1, CP_OK, NO_INDEX);
+  expect_verify(&c, &root, t, CP_ERR_CERT_EXPIRED, 1);
 }
 
 static void test_chain_verify_not_yet_valid_reports_index0(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("root.der", 0) - 1, &idx),
-                   CP_ERR_CERT_NOT_YET_VALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("root.der", 0) - 1, CP_ERR_CERT_NOT_YET_VALID, 0);
 }
 
 static void test_chain_verify_wrong_root_untrusted(void **state)
 {
   chain_fx c;
   blob root2;
-  size_t idx = 99;
   int64_t t = leaf_time("leaf.der", 0) + 60;
 
   (void)state;
   load("root2.der", &root2); /* same subject as root, other key */
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
-  assert_int_equal(idx, 3);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 3);
   chain_load(&c, "leaf.der", "ica.der", NULL, NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
-  assert_int_equal(idx, 2);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 2);
   /* an anchor with another name altogether */
   load("ica2.der", &root2);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 2);
 }
 
 static void test_chain_verify_tampered_signature_bad_signature(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t t = leaf_time("leaf.der", 0) + 60;
 
   (void)state;
@@ -593,74 +589,55 @@ static void test_chain_verify_tampered_signature_bad_signature(void **state)
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   /* The ECDSA signature ends the DER: flip a byte inside the s integer. */
   c.certs[0].data[c.certs[0].len - 3] ^= 0x01;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_BAD_SIGNATURE);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, t, CP_ERR_BAD_SIGNATURE, 0);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   c.certs[1].data[c.certs[1].len - 3] ^= 0x80;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_BAD_SIGNATURE);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t, CP_ERR_BAD_SIGNATURE, 1);
 }
 
 static void test_chain_verify_swapped_order_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "ica.der", "leaf.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_ERR_CHAIN_INVALID, 0);
   chain_load(&c, "leaf.der", "root.der", "ica.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_ERR_CHAIN_INVALID, 0);
 }
 
 static void test_chain_verify_non_ca_intermediate_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "leafnoca.der", "icanoca.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafnoca.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, leaf_time("leafnoca.der", 0) + 60, CP_ERR_CHAIN_INVALID, 1);
 }
 
 static void test_chain_verify_path_length_exceeded_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
+  int64_t t = leaf_time("leafdeep.der", 0) + 60;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "leafdeep.der", "ica2.der", "ica.der", "root.der");
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 2);
-  /* without the pathlen:0 CA the same depth is fine */
-  chain_load(&c, "leafdeep.der", "ica2.der", NULL, NULL);
+  expect_verify(&c, &root, t, CP_ERR_CHAIN_INVALID, 2);
+  /* ica's pathlen:0 binds it as an anchor too: ica2 below it is one CA too many */
   load("ica.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_UNTRUSTED); /* ica as anchor still carries pathlen:0 */
+  chain_load(&c, "leafdeep.der", "ica2.der", NULL, NULL);
+  expect_verify(&c, &root, t, CP_ERR_UNTRUSTED, 2);
   chain_load(&c, "leafdeep.der", "ica2.der", "ica.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
+  expect_verify(&c, &root, t, CP_ERR_CHAIN_INVALID, 2);
+  /* a leaf right below ica is within pathlen:0 */
+  chain_load(&c, "leaf.der", NULL, NULL, NULL);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_OK, NO_INDEX);
 }
 
 static void test_chain_verify_garbage_element_parse_error(void **state)
@@ -674,8 +651,7 @@ static void test_chain_verify_garbage_element_parse_error(void **state)
   load("root.der", &root);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   c.der[1].len -= 10;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx), CP_ERR_PARSE);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t, CP_ERR_PARSE, 1);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   root.len = 20;
   assert_int_equal(cp_chain_verify(c.der, 2, anchor_of(&root), t, &idx), CP_ERR_PARSE);
