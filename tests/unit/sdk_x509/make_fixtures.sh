@@ -9,6 +9,8 @@
 #   icanoca  signed by root with CA:FALSE; leafnoca signed by it
 #   ica2     CA signed by ica (breaks ica's pathlen:0); leafdeep signed by ica2
 #   icashort CA living 1 day; leafshort (30 days) signed by it
+#   leafc    the leaf key with its point compressed in the certificate
+#   longname subject over 511 characters one-line; longuri a 300-character SAN URI
 #   oldroot, oldleaf, futleaf: fixed dates, see below
 # Every .pem has a .der twin; leaf.key.der / other.key.der are SEC1 DER keys.
 set -eu
@@ -81,6 +83,24 @@ p384 leafshort
 openssl req -new -key leafshort.key -subj "/CN=dev-short" -out leafshort.csr
 sign leafshort icashort 30 "$leaf_ext" 0x38
 
+# leafc: the leaf key again, its point written compressed in the certificate
+openssl ec -in leaf.key -conv_form compressed -out leafc.key 2>/dev/null
+openssl req -new -key leafc.key -subj "/CN=dev-1" -out leafc.csr
+sign leafc ica 30 "$leaf_ext" 0x40
+
+# longname: a subject whose one-line form is over 511 characters;
+# longuri: a SAN URI of 300 characters
+ou=$(printf 'u%.0s' $(seq 1 60))
+longsubj=/CN=dev-long
+for i in 1 2 3 4 5 6 7 8 9; do longsubj="$longsubj/OU=$i$ou"; done
+p384 longname
+openssl req -new -key longname.key -subj "$longsubj" -out longname.csr
+sign longname ica 30 "$leaf_ext" 0x41
+p384 longuri
+openssl req -new -key longuri.key -subj "/CN=dev-longuri" -out longuri.csr
+sign longuri ica 30 "$leaf_ext
+subjectAltName=URI:urn:x:$(printf 'a%.0s' $(seq 1 294))" 0x42
+
 # Fixed dates need `openssl ca`: oldroot 1970-01-01..2049-12-31T23:59:59Z
 # (UTCTime bounds), oldleaf 2020-01-01..2020-02-01 (long expired by the
 # wall clock), futleaf 2060-01-01..2061-01-01 (GeneralizedTime notBefore).
@@ -126,6 +146,7 @@ dated futleaf oldroot 20600101000000Z 20610101000000Z leaf_ext "/CN=dev-future"
 
 p384 other
 for k in leaf other; do openssl ec -in $k.key -outform DER -out $k.key.der 2>/dev/null; done
-for c in root root2 ica leaf leaf256 leafrsa icanoca leafnoca ica2 leafdeep icashort leafshort oldroot oldleaf futleaf; do
+for c in root root2 ica leaf leaf256 leafrsa icanoca leafnoca ica2 leafdeep icashort leafshort oldroot oldleaf futleaf \
+    leafc longname longuri; do
   openssl x509 -in $c.pem -outform DER -out $c.der
 done

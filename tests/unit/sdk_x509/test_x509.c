@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "certpilot/cp_encoding.h"
+#include "certpilot/cp_log.h"
 #include "certpilot/cp_x509.h"
 
 #define NAMEOPT "esc_2253,esc_ctrl,utf8,dump_nostr,dump_unknown,dump_der,sep_comma_plus_space,dn_rev,sname"
@@ -417,6 +418,42 @@ static void test_cert_parse_pem_key_block_fails_untouched(void **state)
   assert_parse_fails_untouched(b.data, b.len, CP_ERR_PARSE);
 }
 
+static char g_log[4096];
+
+static void capture_log(void *ctx, cp_log_level level, const char *message)
+{
+  (void)ctx;
+  (void)level;
+  strncat(g_log, message, sizeof g_log - strlen(g_log) - 2);
+  strcat(g_log, "\n");
+}
+
+/* Parse must fail, leave the output alone and log a line containing @p why. */
+static void assert_parse_fails_saying(const char *name, const char *why)
+{
+  blob b;
+
+  load(name, &b);
+  g_log[0] = '\0';
+  cp_log_set_callback(capture_log, NULL, CP_LOG_DEBUG);
+  assert_parse_fails_untouched(b.data, b.len, CP_ERR_PARSE);
+  cp_log_set_callback(NULL, NULL, CP_LOG_INFO);
+  if (strstr(g_log, why) == NULL)
+    fail_msg("log does not say \"%s\": %s", why, g_log);
+}
+
+static void test_cert_parse_name_over_limit_fails_untouched(void **state)
+{
+  (void)state;
+  assert_parse_fails_saying("longname.der", "name longer than 511");
+}
+
+static void test_cert_parse_stored_uri_over_limit_fails_untouched(void **state)
+{
+  (void)state;
+  assert_parse_fails_saying("longuri.der", "URI longer than 255");
+}
+
 static void test_cert_parse_null_args_invalid(void **state)
 {
   cp_cert_info info;
@@ -701,6 +738,21 @@ static void test_cert_matches_key_own_key_ok(void **state)
   assert_int_equal(cp_cert_matches_key(b.data, b.len, &key), CP_OK);
 }
 
+static void test_cert_matches_key_compressed_point_cert_ok(void **state)
+{
+  cp_key key;
+  blob b;
+  cp_cert_info info;
+
+  (void)state;
+  key_from_file("leaf.key.der", &key);
+  load("leafc.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  /* the BIT STRING ends with a 49-byte point starting 02 or 03: compressed */
+  assert_in_range(info.public_key_der[info.public_key_der_len - 49], 0x02, 0x03);
+  assert_int_equal(cp_cert_matches_key(b.data, b.len, &key), CP_OK);
+}
+
 static void test_cert_matches_key_other_p384_key_mismatch(void **state)
 {
   cp_key key;
@@ -939,6 +991,8 @@ int main(void)
     cmocka_unit_test(test_cert_parse_truncated_pem_fails_untouched),
     cmocka_unit_test(test_cert_parse_pem_bad_base64_fails_untouched),
     cmocka_unit_test(test_cert_parse_pem_key_block_fails_untouched),
+    cmocka_unit_test(test_cert_parse_name_over_limit_fails_untouched),
+    cmocka_unit_test(test_cert_parse_stored_uri_over_limit_fails_untouched),
     cmocka_unit_test(test_cert_parse_null_args_invalid),
     cmocka_unit_test(test_chain_verify_openssl_p384_chain_ok),
     cmocka_unit_test(test_chain_verify_uses_given_time_not_wall_clock),
@@ -954,6 +1008,7 @@ int main(void)
     cmocka_unit_test(test_chain_verify_garbage_element_parse_error),
     cmocka_unit_test(test_chain_verify_bad_length_or_args_rejected),
     cmocka_unit_test(test_cert_matches_key_own_key_ok),
+    cmocka_unit_test(test_cert_matches_key_compressed_point_cert_ok),
     cmocka_unit_test(test_cert_matches_key_other_p384_key_mismatch),
     cmocka_unit_test(test_cert_matches_key_p256_and_rsa_certs_mismatch),
     cmocka_unit_test(test_cert_matches_key_bad_input_rejected),
