@@ -335,6 +335,22 @@ cps_result cps_pki_leaf_issue(X509 *ica, EVP_PKEY *ica_key, X509_REQ *csr, const
   return r;
 }
 
+cps_result cps_pki_server_cert_issue(X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key,
+                                     const char *cn, const char *san, long validity_s, X509 **out) {
+  X509 *c = cert_new(issuer, key, cn, validity_s);
+  if (!c) return CPS_ERR_CRYPTO;
+  if (!add_ext(c, issuer, NID_basic_constraints, "critical,CA:FALSE") ||
+      !add_ext(c, issuer, NID_key_usage, "critical,digitalSignature") ||
+      !add_ext(c, issuer, NID_ext_key_usage, "serverAuth") ||
+      !add_ext(c, issuer, NID_subject_key_identifier, "hash") ||
+      !add_ext(c, issuer, NID_authority_key_identifier, "keyid:always") ||
+      !add_ext(c, issuer, NID_subject_alt_name, san)) {
+    X509_free(c);
+    return CPS_ERR_INVALID;
+  }
+  return finish(c, issuer_key, out);
+}
+
 cps_result cps_pki_cert_serial_hex(X509 *cert, char out[CPS_SERIAL_HEX_MAX]) {
   BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
   if (!bn) return CPS_ERR_CRYPTO;

@@ -95,6 +95,14 @@ cps_result cps_pki_leaf_issue(X509 *ica, EVP_PKEY *ica_key, X509_REQ *csr, const
                               const char *revocation_id, long validity_s, X509 **out,
                               char serial_hex[CPS_SERIAL_HEX_MAX]);
 
+/**
+ * @brief TLS server certificate for the server's own endpoints: CN=@p cn, keyUsage
+ *        digitalSignature, EKU serverAuth, subjectAltName from @p san (OpenSSL syntax,
+ *        e.g. "DNS:localhost,IP:127.0.0.1"), signed by @p issuer / @p issuer_key.
+ */
+cps_result cps_pki_server_cert_issue(X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key,
+                                     const char *cn, const char *san, long validity_s, X509 **out);
+
 /** @brief New random revocation identifier: ::CPS_REVOCATION_ID_HEX_LEN lower-case hex chars + NUL. */
 cps_result cps_pki_revocation_id_new(char out[CPS_REVOCATION_ID_HEX_LEN + 1]);
 
