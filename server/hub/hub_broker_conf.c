@@ -28,6 +28,7 @@ static bool safe_value(const char *s) {
   return true;
 }
 
+static cp_result bad(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static cp_result bad(char *err, size_t err_len, const char *fmt, ...) {
   if (err && err_len) {
     va_list ap;
