@@ -1,75 +1,14 @@
-/* tpm2-tss port: unpack the DPS authenticationKey (protocol.md §5 step 4),
- * ActivateCredential + Import + Load the identity key, persist it at
+/* tpm2-tss port: ActivateCredential + Import + Load the identity key of the
+ * DPS authenticationKey (protocol.md §5 step 5), persist it at
  * CP_TPM_IDENTITY_HANDLE. Nothing is persisted unless every step worked. */
 #include "cp_posix_tpm_internal.h"
 
 #include <string.h>
-#include <tss2/tss2_mu.h>
 
 #include "certpilot/cp_log.h"
 
-/** The parts of the authenticationKey blob, in wire order. */
-typedef struct auth_key_parts {
-  TPM2B_ID_OBJECT credential;
-  TPM2B_ENCRYPTED_SECRET secret;
-  TPM2B_PRIVATE dup;
-  TPM2B_ENCRYPTED_SECRET enc_wrap_key;
-  TPM2B_PUBLIC id_pub;
-} auth_key_parts;
-
-static cp_result unpack(const uint8_t *blob, size_t len, auth_key_parts *p)
-{
-  size_t off = 0;
-  UINT16 tail = 0;
-  const char *what;
-  TSS2_RC rc;
-
-  memset(p, 0, sizeof *p);
-  what = "credentialBlob (TPM2B_ID_OBJECT)";
-  rc = Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, len, &off, &p->credential);
-  if (rc == TSS2_RC_SUCCESS) {
-    what = "secret (TPM2B_ENCRYPTED_SECRET)";
-    rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(blob, len, &off, &p->secret);
-  }
-  if (rc == TSS2_RC_SUCCESS) {
-    what = "dupBlob (TPM2B_PRIVATE)";
-    rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob, len, &off, &p->dup);
-  }
-  if (rc == TSS2_RC_SUCCESS) {
-    what = "encWrapKey (TPM2B_ENCRYPTED_SECRET)";
-    rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(blob, len, &off,
-                                                  &p->enc_wrap_key);
-  }
-  if (rc == TSS2_RC_SUCCESS) {
-    what = "idKeyPub (TPM2B_PUBLIC)";
-    rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob, len, &off, &p->id_pub);
-  }
-  if (rc == TSS2_RC_SUCCESS && off < len) {
-    /* trailing UINT16-sized encrypted data: unused, but must fit exactly */
-    what = "trailing encrypted data";
-    rc = Tss2_MU_UINT16_Unmarshal(blob, len, &off, &tail);
-    if (rc == TSS2_RC_SUCCESS && (size_t)tail != len - off)
-      rc = TSS2_MU_RC_BAD_SIZE;
-  }
-  if (rc != TSS2_RC_SUCCESS) {
-    cp_log(CP_LOG_ERROR, "tpm: authenticationKey malformed at byte %zu: bad %s",
-           off, what);
-    return CP_ERR_PARSE;
-  }
-  if (p->credential.size == 0 || p->secret.size == 0 || p->dup.size == 0 ||
-      p->enc_wrap_key.size == 0) {
-    cp_log(CP_LOG_ERROR, "tpm: authenticationKey has an empty part");
-    return CP_ERR_PARSE;
-  }
-  if (p->id_pub.publicArea.type != TPM2_ALG_KEYEDHASH) {
-    cp_log(CP_LOG_ERROR, "tpm: identity key in authenticationKey is not an HMAC key");
-    return CP_ERR_PARSE;
-  }
-  return CP_OK;
-}
-
 /* The EK's admin role needs PolicySecret(TPM_RH_ENDORSEMENT) (§5 step 5). */
-static cp_result activate(cp_posix_tpm *t, const auth_key_parts *p,
+static cp_result activate(cp_posix_tpm *t, const cp_posix_tpm_auth_key *p,
                           TPM2B_DIGEST **inner_wrap_key)
 {
   TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
@@ -104,7 +43,7 @@ static cp_result activate(cp_posix_tpm *t, const auth_key_parts *p,
   return r;
 }
 
-static cp_result import_and_load(cp_posix_tpm *t, const auth_key_parts *p,
+static cp_result import_and_load(cp_posix_tpm *t, const cp_posix_tpm_auth_key *p,
                                  const TPM2B_DIGEST *inner_wrap_key, ESYS_TR *key)
 {
   TPM2B_DATA enc_key;
@@ -165,12 +104,12 @@ cp_result cp_posix_tpm__import_identity(void *ctx, const uint8_t *blob,
                                         size_t blob_len)
 {
   cp_posix_tpm *t = ctx;
-  auth_key_parts parts;
+  cp_posix_tpm_auth_key parts;
   TPM2B_DIGEST *inner = NULL;
   ESYS_TR key = ESYS_TR_NONE;
   cp_result r;
 
-  r = unpack(blob, blob_len, &parts);
+  r = cp_posix_tpm__unpack_auth_key(blob, blob_len, &parts);
   if (r == CP_OK)
     r = cp_posix_tpm__ensure_keys(t);
   if (r == CP_OK)

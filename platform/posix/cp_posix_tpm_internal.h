@@ -6,6 +6,24 @@
 
 #include "certpilot/cp_posix_tpm.h"
 
+/** The parts of the authenticationKey blob (§5 step 4), in wire order. */
+typedef struct cp_posix_tpm_auth_key {
+  TPM2B_ID_OBJECT credential;
+  TPM2B_ENCRYPTED_SECRET secret;
+  TPM2B_PRIVATE dup;
+  TPM2B_ENCRYPTED_SECRET enc_wrap_key;
+  TPM2B_PUBLIC id_pub;
+} cp_posix_tpm_auth_key;
+
+/**
+ * Unmarshal an authenticationKey: the five parts, then optionally a UINT16
+ * length and exactly that many trailing bytes. Needs no TPM.
+ * @return CP_OK; CP_ERR_PARSE (malformed, an empty part, or an identity key
+ *         that is not KEYEDHASH; the log names the part and byte offset).
+ */
+cp_result cp_posix_tpm__unpack_auth_key(const uint8_t *blob, size_t len,
+                                        cp_posix_tpm_auth_key *out);
+
 /** The ESAPI context of an open port. */
 #define TPM_ESYS(t) ((ESYS_CONTEXT *)(t)->_internal.esys)
 
