@@ -3,8 +3,9 @@
  * Registers N devices through a group symmetric-key enrollment, C at a time, each with a fresh
  * TLS connection (register + poll on that connection), a P-384 CSR and a SAS token made before
  * the clock starts. Reports registrations/s and p50/p99 latency, next to the crypto bound
- * measured in the same run: per registration one P-384 ECDSA sign (the leaf), one verify (the
- * CSR) and one TLS handshake (client + server, in memory), scaled to the cores available.
+ * measured in the same run, before and after the load: per registration one P-384 ECDSA sign
+ * (the leaf), one verify (the CSR) and one TLS handshake (client + server, in memory, server
+ * certificate P-384), run as CORES loops at once.
  *
  * Environment (as exported by tests/integration/server/harness.sh): CERTPILOT_DPS_URL,
  * CERTPILOT_MGMT_URL, CERTPILOT_ID_SCOPE, CERTPILOT_TRUST_BUNDLE, CERTPILOT_ADMIN_TOKEN.
@@ -161,6 +162,8 @@ static int cmp_double(const void *a, const void *b) {
 
 /* ---- crypto bound: sign + verify + one in-memory TLS handshake ---- */
 
+static double crypto_one_core(void);
+
 static SSL_CTX *server_ctx(void) {
   EVP_PKEY *ca_key = NULL, *key = NULL;
   X509 *ca = NULL, *leaf = NULL;
@@ -197,7 +200,27 @@ static int handshake(SSL_CTX *sctx, SSL_CTX *cctx) {
   return done_s && done_c;
 }
 
-static double crypto_bound_per_core(void) {
+static void *bound_thread(void *arg) {
+  double *rate = arg;
+  *rate = crypto_one_core();
+  return NULL;
+}
+
+/* The bound on @p cores cores, measured by running that many loops at once (so it sees the
+ * machine as loaded as the benchmark did). */
+static double crypto_bound(int cores) {
+  pthread_t th[64];
+  double rates[64], sum = 0;
+  if (cores > 64) cores = 64;
+  for (int i = 0; i < cores; i++) pthread_create(&th[i], NULL, bound_thread, &rates[i]);
+  for (int i = 0; i < cores; i++) {
+    pthread_join(th[i], NULL);
+    sum += rates[i];
+  }
+  return sum;
+}
+
+static double crypto_one_core(void) {
   EVP_PKEY *k = NULL;
   cps_pki_key_generate(&k);
   SSL_CTX *sctx = server_ctx(), *cctx = SSL_CTX_new(TLS_client_method());
@@ -279,13 +302,13 @@ int main(int argc, char **argv) {
     X509_REQ_free(req);
     EVP_PKEY_free(k);
   }
-  double bound = crypto_bound_per_core();
+  double bound = crypto_bound(n_cores);
   pthread_t *th = calloc((size_t)n_conc, sizeof *th);
   double t0 = now_s();
   for (int i = 0; i < n_conc; i++) pthread_create(&th[i], NULL, worker, NULL);
   for (int i = 0; i < n_conc; i++) pthread_join(th[i], NULL);
   double elapsed = now_s() - t0;
-  double bound_after = crypto_bound_per_core();
+  double bound_after = crypto_bound(n_cores);
   int ok = 0;
   double *lat = calloc((size_t)n_dev, sizeof *lat);
   for (int i = 0; i < n_dev; i++) {
@@ -294,15 +317,16 @@ int main(int argc, char **argv) {
   }
   qsort(lat, (size_t)n_dev, sizeof *lat, cmp_double);
   double rate = ok / elapsed;
-  double per_core = (bound + bound_after) / 2;
+  double bound_avg = (bound + bound_after) / 2;
   printf("devices            %d (%d ok), concurrency %d\n", n_dev, ok, n_conc);
   printf("elapsed            %.2f s\n", elapsed);
   printf("registrations/s    %.1f\n", rate);
   printf("latency p50        %.1f ms\n", lat[n_dev / 2] * 1000);
   printf("latency p99        %.1f ms\n", lat[(n_dev * 99) / 100 >= n_dev ? n_dev - 1 : (n_dev * 99) / 100] * 1000);
-  printf("crypto bound       %.1f /s per core (sign+verify+TLS handshake), %.1f /s on %d cores\n",
-         per_core, per_core * n_cores, n_cores);
-  printf("ratio              %.2f of the %d-core bound\n", rate / (per_core * n_cores), n_cores);
+  printf("crypto bound       %.1f /s on %d cores (P-384 sign + verify + TLS handshake per registration;\n"
+         "                   %d loops at once, before %.1f and after %.1f)\n",
+         bound_avg, n_cores, n_cores, bound, bound_after);
+  printf("ratio              %.2f of the bound\n", rate / bound_avg);
   free(lat);
   free(th);
   for (int i = 0; i < n_dev; i++) free(devs[i].body);
