@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "hub_server.h"
+
 /** Every setting; strings are malloc'd (server_config_free()). */
 typedef struct server_config {
   char *data_dir;         /**< "data-dir": DB + TLS files (default ./certpilot-data) */
@@ -25,6 +27,7 @@ typedef struct server_config {
   long max_lifetime;      /**< "max-lifetime": exit after this many seconds (0 = never) */
   char *ready_file;       /**< "ready-file": write endpoints here (shell KEY=value) once listening */
   char *admin_token_file; /**< "admin-token-file": also write the first-start admin token here (0600) */
+  hub_server_options mqtt; /**< "mqtt", "mqtt-*", "hub-name", "mosquitto": see server/hub/hub_server.h */
 } server_config;
 
 /** @brief Defaults. */
