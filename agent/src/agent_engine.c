@@ -191,10 +191,12 @@ cp_result cpa_engine_start(cpa_engine *e, char *err, size_t err_size) {
                                  e->cfg->jitter_fraction, cpa_jitter_unit(e->cfg->registration_id));
   cpa_log(CP_LOG_INFO, "loaded %s: serial %s, valid until %lld, renewal at %lld", e->cur->name,
           e->facts.serial_hex, (long long)e->facts.not_after, (long long)e->renew_at);
+  e->last_success = e->renewed_at;
   run_hook_once(e); /* a crash between commit and hook: run it now */
-  try_report(e);
+  /* report at start; the first step does it, and re-onboards if the hub refuses */
+  e->report_pending = e->cfg->twin_report;
   schedule_valid(e, now);
-  if (e->reonboard) e->next_attempt = now;
+  if (e->report_pending) e->next_attempt = now;
   return CP_OK;
 }
 

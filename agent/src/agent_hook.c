@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -24,6 +26,7 @@ static int wait_until(pid_t pid, int64_t deadline, int *status) {
     if (r == pid) return 1;
     if (r < 0 && errno != EINTR) return 1;
     if (mono_ms() >= deadline) return 0;
+    sd_notify(0, "WATCHDOG=1"); /* a long hook is not a hung daemon */
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
