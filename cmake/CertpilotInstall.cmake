@@ -2,7 +2,11 @@
 include(CMakePackageConfigHelpers)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/certpilot
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS certpilot certpilot_platform_posix
+set(_cp_install_targets certpilot)
+if(TARGET certpilot_platform_posix)
+  list(APPEND _cp_install_targets certpilot_platform_posix)
+endif()
+install(TARGETS ${_cp_install_targets}
         EXPORT certpilotTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

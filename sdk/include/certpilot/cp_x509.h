@@ -23,6 +23,9 @@ extern "C" {
 #define CP_CERT_SAN_URI_MAX 4     /**< URIs kept; more are counted, not stored */
 #define CP_CERT_SAN_URI_LEN 256
 #define CP_CERT_DER_MAX 4096      /**< largest certificate DER handled */
+/** Largest SubjectPublicKeyInfo kept: any EC key, RSA up to 4096 bits. */
+#define CP_CERT_PUBKEY_DER_MAX 600
+#define CP_CHAIN_MAX 8            /**< most certificates cp_chain_verify() accepts */
 
 /** A borrowed DER buffer. */
 typedef struct cp_der {
@@ -43,45 +46,86 @@ typedef struct cp_cert_info {
   size_t san_uri_count;                  /**< total URIs in subjectAltName */
   char san_uris[CP_CERT_SAN_URI_MAX][CP_CERT_SAN_URI_LEN];
   bool is_ca;                            /**< basicConstraints cA=TRUE */
-  uint8_t public_key_der[CP_PUBKEY_DER_MAX * 4]; /**< SubjectPublicKeyInfo */
+  uint8_t public_key_der[CP_CERT_PUBKEY_DER_MAX]; /**< SubjectPublicKeyInfo DER, as in the cert */
   size_t public_key_der_len;
 } cp_cert_info;
 
 /**
- * @brief Parse one certificate, PEM (first block) or DER (detected).
- * @return CP_OK; CP_ERR_PARSE (truncated, garbage, bad armour); CP_ERR_INVALID_ARG.
+ * @brief Parse one certificate, PEM or DER (detected from the first byte).
+ *
+ * DER: exactly one certificate of at most CP_CERT_DER_MAX bytes, no trailing
+ * bytes. PEM: the input (after leading whitespace) must start with a
+ * "-----BEGIN CERTIFICATE-----" block; only that first block is read.
+ * No date, signature or key-type checks: any key type wolfSSL decodes parses.
+ * Names are written RFC 4514 style, most specific RDN first
+ * ("CN=dev-1, OU=Devices, O=Contoso"), special characters escaped;
+ * subject_cn / issuer_cn hold the unescaped UTF-8 value of the most specific CN.
+ *
+ * @param data the certificate; borrowed, need not be NUL-terminated.
+ * @param[out] out caller-owned; filled only on CP_OK.
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL pointer); CP_ERR_PARSE (truncated,
+ *         garbage, bad armour, malformed field, a name over CP_CERT_NAME_MAX - 1
+ *         or CN over CP_CERT_CN_MAX - 1 characters, a NUL inside a name, a stored
+ *         URI over CP_CERT_SAN_URI_LEN - 1); CP_ERR_UNSUPPORTED_KEY (public key
+ *         over CP_CERT_PUBKEY_DER_MAX bytes); CP_ERR_NO_MEMORY.
  *         On failure @p out is untouched.
  */
 cp_result cp_cert_parse(const uint8_t *data, size_t len, cp_cert_info *out);
 
 /**
- * @brief Verify @p chain = [leaf, intermediates…, root-or-last] at time @p now:
- *        each element is signed by the next, every element but the leaf is a CA,
- *        every element is within its validity at @p now, and the last element
- *        either equals @p anchor or is signed by it.
- * @param anchor the trust anchor (DER). Required.
- * @param[out] failed_index optional: index of the element that failed (or n for
- *             the anchor step).
- * @return CP_OK; CP_ERR_CERT_EXPIRED; CP_ERR_CERT_NOT_YET_VALID; CP_ERR_BAD_SIGNATURE;
- *         CP_ERR_UNTRUSTED (does not lead to the anchor); CP_ERR_CHAIN_INVALID
- *         (empty, too long, issuer/subject order broken, non-CA intermediate);
- *         CP_ERR_PARSE.
+ * @brief Verify @p chain = [leaf, intermediates…, root-or-last] at time @p now.
+ *
+ * Checks, in this order: every element parses (DER only); for each pair,
+ * element i's issuer Name equals element i+1's subject Name byte for byte,
+ * element i+1 is a CA (basicConstraints cA, keyCertSign if keyUsage is
+ * present, pathLenConstraint respected) and its key verifies element i's
+ * signature; the last element either equals @p anchor byte for byte or is
+ * issued and signed by it (the anchor must then be a CA too); finally every
+ * element is within notBefore <= @p now <= notAfter. Signatures are checked
+ * without any clock; the anchor's own validity is not checked unless it is
+ * itself in the chain. Detail goes to the log.
+ *
+ * @param chain borrowed array of @p n DER certificates, 1 <= n <= CP_CHAIN_MAX.
+ * @param anchor the trust anchor (DER). Required; borrowed.
+ * @param now UTC seconds since the epoch (the caller's clock).
+ * @param[out] failed_index optional: index of the element that failed, or n
+ *             for the anchor step. Written only on failure.
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL chain/element/anchor);
+ *         CP_ERR_PARSE (an element or the anchor does not parse);
+ *         CP_ERR_CHAIN_INVALID (n == 0 or over CP_CHAIN_MAX, issuer/subject
+ *         order broken, non-CA or non-signing intermediate, path too long);
+ *         CP_ERR_BAD_SIGNATURE (element i not signed by element i+1);
+ *         CP_ERR_UNTRUSTED (the last element does not lead to @p anchor);
+ *         CP_ERR_CERT_NOT_YET_VALID; CP_ERR_CERT_EXPIRED.
  */
 cp_result cp_chain_verify(const cp_der *chain, size_t n, cp_der anchor,
                           int64_t now, size_t *failed_index);
 
 /**
  * @brief True (CP_OK) when the certificate's public key is @p key's public key.
- * @return CP_OK; CP_ERR_KEY_MISMATCH; CP_ERR_PARSE; CP_ERR_INVALID_ARG.
+ *
+ * Compares curve and point, so a certificate with a compressed point still
+ * matches. A certificate with a non-EC key (RSA…) never matches.
+ * @param cert PEM or DER, as cp_cert_parse() takes; borrowed.
+ * @param key borrowed; not modified.
+ * @return CP_OK; CP_ERR_KEY_MISMATCH (other key, other curve, non-EC key);
+ *         CP_ERR_PARSE (certificate does not parse);
+ *         CP_ERR_INVALID_ARG (NULL, or @p key empty or unreadable); CP_ERR_CRYPTO.
  */
 cp_result cp_cert_matches_key(const uint8_t *cert, size_t cert_len, const cp_key *key);
 
 /**
  * @brief Convert an array of base64-DER certificates (the issuedCertificateChain
  *        of protocol.md §2) into a PEM bundle, leaf first, NUL-terminated.
- *        Every element must decode and parse as a certificate.
- * @param[out] failed_index optional: which element was bad.
- * @return CP_OK; CP_ERR_PARSE; CP_ERR_CHAIN_INVALID (n == 0);
+ *        Every element must be strict base64 (no whitespace) of a DER
+ *        certificate that parses. Each becomes a "-----BEGIN CERTIFICATE-----"
+ *        block with 64-column lines and "\n" line ends.
+ * @param b64 borrowed array of @p n NUL-terminated strings.
+ * @param[out] out caller buffer of @p out_size bytes; written only on CP_OK.
+ * @param[out] out_len on CP_OK the characters written, excluding the NUL.
+ * @param[out] failed_index optional: which element was bad (written only then).
+ * @return CP_OK; CP_ERR_PARSE (bad base64 or not a certificate);
+ *         CP_ERR_INVALID_ARG (NULL pointer or element); CP_ERR_CHAIN_INVALID (n == 0);
  *         CP_ERR_BUFFER_TOO_SMALL (out untouched, *out_len = size needed incl. NUL).
  */
 cp_result cp_chain_b64_to_pem(const char *const *b64, size_t n, char *out,
@@ -90,11 +134,19 @@ cp_result cp_chain_b64_to_pem(const char *const *b64, size_t n, char *out,
 
 /**
  * @brief Split a PEM bundle into certificate DERs, in order.
+ *
+ * Text between blocks is ignored. Every block must be labelled CERTIFICATE
+ * and hold base64 of a DER SEQUENCE; the DER is not parsed further (pass the
+ * result to cp_chain_verify() or cp_cert_parse()).
+ * @param pem borrowed; need not be NUL-terminated.
  * @param der_store one buffer the DERs are written into back to back;
  *        chain[i].data points into it.
  * @param[in,out] n in: capacity of @p chain; out: certificates found.
- * @return CP_OK; CP_ERR_NOT_FOUND (no certificate); CP_ERR_PARSE;
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL pointer); CP_ERR_NOT_FOUND (no block);
+ *         CP_ERR_PARSE (bad armour or base64, a block that is not a certificate,
+ *         a certificate over CP_CERT_DER_MAX bytes);
  *         CP_ERR_BUFFER_TOO_SMALL (more certificates than capacity, or store full).
+ *         On failure @p der_store, @p chain and @p n are untouched.
  */
 cp_result cp_pem_bundle_split(const char *pem, size_t pem_len, uint8_t *der_store,
                               size_t store_size, cp_der *chain, size_t *n);
