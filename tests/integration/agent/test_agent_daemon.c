@@ -24,7 +24,7 @@
 static char dir[64];
 static char bindir[512];
 
-static void sh(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...) {
   char cmd[4096];
   va_list ap;
   va_start(ap, fmt);
@@ -86,7 +86,7 @@ static int notify_socket(char *path, size_t n) {
   snprintf(path, n, "%s/notify.sock", dir);
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  assert_true(snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path) < (int)sizeof sa.sun_path);
   unlink(path);
   assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
   return fd;
