@@ -218,6 +218,10 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
   }
   case KT_PORT: {
+    if (value[0] == '\0') { /* empty: the transport's default */
+      *(int *)(void *)field = 0;
+      return 1;
+    }
     char *end = NULL;
     errno = 0;
     long n = strtol(value, &end, 10);

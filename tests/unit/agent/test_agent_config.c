@@ -32,7 +32,8 @@ static void test_cpa_config_parse_minimal_gets_documented_defaults(void **state)
   (void)state;
   cpa_config cfg;
   char err[256];
-  assert_int_equal(parse(BASE, &cfg, err, sizeof err), CP_OK);
+  assert_int_equal(parse(BASE "[provisioning]\nport =\n", &cfg, err, sizeof err), CP_OK);
+  assert_int_equal(cfg.port, 0);
   assert_string_equal(cfg.endpoint, "dps.example.net");
   assert_string_equal(cfg.registration_id, "dev-001");
   assert_int_equal(cfg.transport, CPA_TRANSPORT_MQTT);
@@ -108,6 +109,7 @@ static void test_cpa_config_parse_bad_values_fail_naming_key(void **state) {
   expect_error(BASE "[twin]\nreport = maybe\n", "t.conf:10: [twin] report: 'maybe' is not a boolean");
   expect_error("[provisioning]\ntransport = amqp\n", "t.conf:2: [provisioning] transport: 'amqp'");
   expect_error("[provisioning]\nport = 70000\n", "[provisioning] port: '70000' is not a port");
+  expect_error("[provisioning]\nport = 88x\n", "[provisioning] port: '88x' is not a port");
   expect_error("[paths]\nstate_dir = relative/dir\n", "[paths] state_dir: 'relative/dir' is not an absolute path");
   expect_error("[log]\nlevel = loud\n", "[log] level: 'loud'");
   expect_error("[onboarding]\nkind = password\n", "[onboarding] kind: 'password'");
