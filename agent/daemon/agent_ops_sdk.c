@@ -10,7 +10,10 @@
 #include "agent_daemon.h"
 #include "agent_hook.h"
 #include "agent_log.h"
+#include "certpilot/cp_hub.h"
+#include "certpilot/cp_hub_client.h"
 #include "certpilot/cp_key.h"
+#include "certpilot/cp_provision.h"
 #include "certpilot/cp_platform.h"
 #include "certpilot/cp_x509.h"
 
@@ -124,30 +127,156 @@ out:
   return r;
 }
 
-/* Provisioning and hub reporting go through the SDK's blocking client
- * (issue 5, branch sdk-protocol). Until it is merged the daemon says so
- * plainly on every attempt and backs off like any other failure. */
+/* Read the base64 enrollment key (first line, whitespace trimmed). */
+static cp_result read_symmetric_key(const char *path, char *out, size_t out_size) {
+  size_t len = 0;
+  cp_result r = read_small_file(path, out, out_size, &len);
+  if (r != CP_OK) return r;
+  size_t start = 0;
+  while (start < len && (out[start] == ' ' || out[start] == '\t')) start++;
+  size_t end = start;
+  while (end < len && out[end] != '\n' && out[end] != '\r' && out[end] != ' ' && out[end] != '\t') end++;
+  memmove(out, out + start, end - start);
+  out[end - start] = '\0';
+  return end > start ? CP_OK : CP_ERR_CONFIG;
+}
+
+static void wipe(void *p, size_t n) {
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+}
+
+static void detail_text(const cp_error_detail *d, char *msg, size_t msg_size) {
+  if (d->status && d->error_code)
+    snprintf(msg, msg_size, "status %d, errorCode %d: %.180s", d->status, (int)d->error_code, d->message);
+  else if (d->status)
+    snprintf(msg, msg_size, "status %d: %.200s", d->status, d->message);
+  else if (d->field[0])
+    snprintf(msg, msg_size, "%.60s: %.180s", d->field, d->message);
+  else
+    snprintf(msg, msg_size, "%.240s", d->message);
+}
+
+/* One registration with the onboarding credential, a fresh P-384 key and CSR,
+ * through the SDK's blocking client (which also checks the issued chain). */
 static cp_result sdk_provision(void *ctx, const cpa_config *cfg, cpa_generation *g,
                                cpa_issue_result *out) {
   (void)ctx;
-  (void)cfg;
-  (void)g;
-  snprintf(out->message, sizeof out->message,
-           "this build has no provisioning client (SDK blocking API not merged)");
-  return CP_ERR_UNSUPPORTED;
+  static cp_provision_result res; /* ~25 KB; the daemon is single-threaded */
+  static char sym_key[512];
+  cp_provision_config pc;
+  cp_provision_config_init(&pc);
+  pc.transport = cfg->transport == CPA_TRANSPORT_MQTT_WS ? CP_PROVISION_MQTT_WS
+                 : cfg->transport == CPA_TRANSPORT_HTTPS ? CP_PROVISION_HTTPS
+                                                         : CP_PROVISION_MQTT;
+  pc.host = cfg->endpoint;
+  pc.port = (uint16_t)cfg->port;
+  pc.id_scope = cfg->id_scope;
+  pc.registration_id = cfg->registration_id;
+  pc.trust_bundle_path = cfg->trust_bundle;
+  pc.chain_anchor_path = cfg->chain_anchor[0] ? cfg->chain_anchor : NULL;
+  pc.timeout_ms = (uint32_t)(cfg->timeout * 1000);
+  switch (cfg->onboarding) {
+  case CPA_ONBOARDING_SYMMETRIC_KEY:
+    if (read_symmetric_key(cfg->symmetric_key_file, sym_key, sizeof sym_key) != CP_OK) {
+      snprintf(out->message, sizeof out->message, "%.200s: cannot read the enrollment key",
+               cfg->symmetric_key_file);
+      return CP_ERR_IO;
+    }
+    pc.onboarding = cfg->symmetric_key_is_group ? CP_ONBOARDING_SYMMETRIC_GROUP_KEY
+                                                : CP_ONBOARDING_SYMMETRIC_KEY;
+    pc.symmetric_key = sym_key;
+    break;
+  case CPA_ONBOARDING_X509:
+    pc.onboarding = CP_ONBOARDING_X509;
+    pc.x509_cert_path = cfg->cert_file;
+    pc.x509_key_path = cfg->key_file;
+    break;
+  case CPA_ONBOARDING_TPM:
+    snprintf(out->message, sizeof out->message, "TPM onboarding is not built into certpilotd yet");
+    return CP_ERR_UNSUPPORTED;
+  }
+  memset(&res, 0, sizeof res);
+  cp_result r = cp_provision(&pc, &res);
+  wipe(sym_key, sizeof sym_key);
+  if (r == CP_OK) {
+    size_t klen = 0;
+    if (res.chain_pem_len + 1 > sizeof g->chain_pem) {
+      r = CP_ERR_BUFFER_TOO_SMALL;
+      snprintf(out->message, sizeof out->message, "issued chain too large");
+    } else {
+      r = cp_key_to_pem(&res.key, CP_KEY_FORMAT_PKCS8, g->key_pem, sizeof g->key_pem, &klen);
+    }
+    if (r == CP_OK) {
+      g->key_len = klen;
+      memcpy(g->chain_pem, res.chain_pem, res.chain_pem_len);
+      g->chain_pem[res.chain_pem_len] = '\0';
+      g->chain_len = res.chain_pem_len;
+      snprintf(out->device_id, sizeof out->device_id, "%s", res.device_id);
+      snprintf(out->assigned_hub, sizeof out->assigned_hub, "%s", res.assigned_hub);
+    }
+  } else {
+    detail_text(&res.error, out->message, sizeof out->message);
+    if (res.status == CP_PROV_STATUS_DISABLED) r = CP_ERR_DISABLED;
+  }
+  cp_key_wipe(&res.key);
+  return r;
 }
 
+/* Connect with the generation's key + chain, report, disconnect. */
 static cp_result sdk_hub_report(void *ctx, const cpa_config *cfg, const char *hub,
                                 const char *device_id, const cpa_generation *g,
                                 const cpa_twin_report *report, char *msg, size_t msg_size) {
   (void)ctx;
-  (void)cfg;
-  (void)hub;
-  (void)device_id;
-  (void)g;
-  (void)report;
-  snprintf(msg, msg_size, "this build has no hub client (SDK blocking API not merged)");
-  return CP_ERR_UNSUPPORTED;
+  static cp_hub_client client; /* large */
+  char key[CPA_PATH_MAX + 48], chain[CPA_PATH_MAX + 48];
+  if (!hub || !hub[0] || !device_id || !device_id[0]) {
+    snprintf(msg, msg_size, "no assigned hub or device id known");
+    return CP_ERR_STATE;
+  }
+  snprintf(key, sizeof key, "%s/%s/key.pem", cfg->state_dir, g->name);
+  snprintf(chain, sizeof chain, "%s/%s/chain.pem", cfg->state_dir, g->name);
+  char body[CP_HUB_REPORT_BODY_MAX];
+  size_t len = 0;
+  if (report) {
+    cp_hub_certificate_report rep;
+    memset(&rep, 0, sizeof rep);
+    time_t t;
+    struct tm tm;
+    t = (time_t)report->cert.not_before;
+    strftime(rep.valid_from, sizeof rep.valid_from, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    t = (time_t)report->cert.not_after;
+    strftime(rep.valid_until, sizeof rep.valid_until, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    t = (time_t)report->renewed_at;
+    strftime(rep.renewed_at, sizeof rep.renewed_at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    snprintf(rep.serial_number, sizeof rep.serial_number, "%s", report->cert.serial_hex);
+    snprintf(rep.thumbprint, sizeof rep.thumbprint, "%s", report->cert.thumbprint_sha256);
+    snprintf(rep.issuer, sizeof rep.issuer, "%s", report->cert.issuer);
+    rep.renewal_count = report->renewal_count;
+    rep.has_last_error = report->last_error != NULL;
+    if (report->last_error) snprintf(rep.last_error, sizeof rep.last_error, "%s", report->last_error);
+    cp_result br = cp_hub_certificate_report_body(&rep, body, sizeof body, &len);
+    if (br != CP_OK) {
+      snprintf(msg, msg_size, "cannot build the twin report");
+      return br;
+    }
+  }
+  cp_hub_client_config hc;
+  memset(&hc, 0, sizeof hc);
+  hc.host = hub;
+  hc.wire = cfg->transport == CPA_TRANSPORT_MQTT_WS ? CP_MQTT_WIRE_WSS : CP_MQTT_WIRE_TLS;
+  hc.device_id = device_id;
+  hc.cert_chain_path = chain;
+  hc.key_path = key;
+  hc.trust_bundle_path = cfg->trust_bundle;
+  hc.timeout_ms = (uint32_t)(cfg->timeout * 1000);
+  cp_error_detail err;
+  cp_error_detail_clear(&err);
+  cp_result r = cp_hub_client_connect(&client, &hc, &err);
+  if (r == CP_OK && report) r = cp_hub_client_report(&client, body, NULL, &err);
+  if (r != CP_OK) detail_text(&err, msg, msg_size);
+  cp_hub_client_disconnect(&client);
+  return r;
 }
 
 static void sdk_run_hook(void *ctx, const cpa_config *cfg, const char *device_id,
