@@ -47,6 +47,8 @@ typedef struct cpa_config {
   char trust_bundle[CPA_PATH_MAX];  /**< CA bundle for TLS server verification */
   char chain_anchor[CPA_PATH_MAX];  /**< root the issued chain must lead to; "" = its own last element */
   int64_t timeout;                  /**< seconds per provisioning / hub operation */
+  /* [hub] */
+  int hub_port;                     /**< 0: from the assigned hub, else the transport default */
   /* [onboarding] */
   cpa_onboarding onboarding;
   char symmetric_key_file[CPA_PATH_MAX];

@@ -58,7 +58,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
       "backoff_time_left_fraction = 0.5\ndisabled_backoff = 1d\n"
       "[paths]\nstate_dir = /s/d\nrun_dir = /r/d\nmetrics_file =\n"
       "[hooks]\npost_renewal = systemctl reload nginx\ntimeout = 10\n"
-      "[twin]\nreport = off\n[log]\nlevel = debug\n";
+      "[twin]\nreport = off\n[log]\nlevel = debug\n[hub]\nport = 8885\n";
   assert_int_equal(parse(text, &cfg, err, sizeof err), CP_OK);
   assert_int_equal(cfg.port, 8884);
   assert_int_equal(cfg.transport, CPA_TRANSPORT_MQTT_WS);
@@ -78,6 +78,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
   assert_int_equal(cfg.hook_timeout, 10);
   assert_false(cfg.twin_report);
   assert_int_equal(cfg.log_level, 7);
+  assert_int_equal(cfg.hub_port, 8885);
 }
 
 static void expect_error(const char *text, const char *needle) {
