@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@
 #include "certpilot/cp_platform.h"
 #include "certpilot/cp_provision.h"
 #include "certpilot/cp_x509.h"
+#include "cps_http.h"
+#include "hub_mgmt_twin.h"
 #include "hub_it_env.h"
 #include "hub_twin.h"
 
@@ -31,6 +36,74 @@
 #define WRONG_KEY "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktMDE="
 
 static it_env env;
+
+/* The HTTPS DPS front end, on its own service and event-loop thread. */
+static struct {
+  cps_service *svc;
+  struct event_base *base;
+  struct event *tick;
+  cps_http *http;
+  pthread_t thread;
+  atomic_bool stop;
+  int port;
+} https;
+
+static void https_tick(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  (void)arg;
+  if (atomic_load(&https.stop))
+    event_base_loopexit(https.base, NULL);
+}
+
+static void *https_loop(void *arg)
+{
+  (void)arg;
+  event_base_dispatch(https.base);
+  return NULL;
+}
+
+static int https_start(void)
+{
+  struct timeval tv = {0, 100000};
+  cps_service_config sc;
+  cps_http_config hc;
+  cps_error err = {{0}};
+
+  cps_service_config_default(&sc);
+  sc.db_path = env.db;
+  sc.dev_mode = true;
+  sc.retry_after_s = 1;
+  if (cps_service_open(&sc, &https.svc, &err) != CPS_OK)
+    return -1;
+  https.base = event_base_new();
+  memset(&hc, 0, sizeof hc);
+  hc.dps_addr = "127.0.0.1";
+  hc.mgmt_addr = "127.0.0.1";
+  hc.cert_file = env.cert_file;
+  hc.key_file = env.key_file;
+  hc.timeout_s = 10;
+  if (https.base == NULL || cps_http_start(https.base, https.svc, &hc, &https.http, &err) != CPS_OK) {
+    fprintf(stderr, "https front end: %s\n", err.msg);
+    return -1;
+  }
+  https.port = cps_http_dps_port(https.http);
+  https.tick = event_new(https.base, -1, EV_PERSIST, https_tick, NULL);
+  if (https.tick == NULL || event_add(https.tick, &tv) != 0)
+    return -1;
+  return pthread_create(&https.thread, NULL, https_loop, NULL) == 0 ? 0 : -1;
+}
+
+static void https_stop(void)
+{
+  atomic_store(&https.stop, true);
+  pthread_join(https.thread, NULL);
+  event_free(https.tick);
+  cps_http_free(https.http);
+  event_base_free(https.base);
+  cps_service_close(https.svc);
+}
 static cp_provision_result res; /* large */
 static cp_hub_client hub;       /* large */
 
@@ -137,14 +210,39 @@ static int setup(void **state)
   free(body);
   if (st >= 300)
     return -1;
-  return hub_broker_sync_trust(env.broker) == CP_OK ? 0 : -1;
+  if (hub_broker_sync_trust(env.broker) != CP_OK)
+    return -1;
+  return https_start();
 }
 
 static int teardown(void **state)
 {
   (void)state;
+  https_stop();
   it_env_stop(&env);
   return 0;
+}
+
+/* A management twin route call (hub_mgmt_twin_handle); returns the body (malloc'd). */
+static char *mgmt_twin(const char *method, const char *route, const char *body, int expect)
+{
+  cps_principal who = {.name = "sdk-it", .role = CPS_ROLE_READER};
+  hub_twin_store *ts = NULL;
+  cps_mgmt_response r;
+  char *out;
+
+  if (body != NULL)
+    who.role = CPS_ROLE_CONTRIBUTOR;
+  assert_int_equal(hub_twin_store_open(env.db, &ts), CP_OK);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &who, method, route, body,
+                                        body ? strlen(body) : 0, &r), 1);
+  hub_twin_store_close(ts);
+  assert_int_equal(r.status, expect);
+  out = calloc(1, r.len + 1);
+  assert_non_null(out);
+  memcpy(out, r.body, r.len);
+  cps_mgmt_response_free(&r);
+  return out;
 }
 
 typedef enum kind { SYM_INDIVIDUAL, SYM_GROUP, X509 } kind;
@@ -162,7 +260,9 @@ static cp_provision_config config_for(cp_provision_transport tr, kind k, const c
   c.chain_anchor_path = path("root.pem");
   c.timeout_ms = 20000;
   c.registration_id = regid;
-  if (tr == CP_PROVISION_MQTT_WS)
+  if (tr == CP_PROVISION_HTTPS)
+    c.port = (uint16_t)https.port;
+  else if (tr == CP_PROVISION_MQTT_WS)
     c.port = (uint16_t)env.port_wss;
   else
     c.port = (uint16_t)(k == X509 ? env.port_cert : env.port_sas);
@@ -203,7 +303,6 @@ static void hub_roundtrip(const char *devid, cp_mqtt_wire wire)
   cp_hub_certificate_report rep;
   cp_hub_client_config hc;
   cp_error_detail err;
-  hub_twin_store *ts = NULL;
   int64_t version = 0;
   size_t len;
 
@@ -231,10 +330,9 @@ static void hub_roundtrip(const char *devid, cp_mqtt_wire wire)
   assert_int_equal(cp_hub_client_report(&hub, body, &version, &err), CP_OK);
   assert_true(version >= 1);
   cp_hub_client_disconnect(&hub);
-  /* the server's view of the twin */
-  assert_int_equal(hub_twin_store_open(env.db, &ts), CP_OK);
-  assert_int_equal(hub_twin_get(ts, devid, &server_view), CP_OK);
-  hub_twin_store_close(ts);
+  /* read it back through the management API's twin route (as a reader) */
+  snprintf(chain_file, sizeof chain_file, "/devices/%s/twin", devid);
+  server_view = mgmt_twin("GET", chain_file, NULL, 200);
   assert_non_null(strstr(server_view, leaf.serial_hex));
   assert_non_null(strstr(server_view, rep.valid_until));
   free(server_view);
@@ -290,6 +388,67 @@ static void test_wss_symmetric_group_provision_verify_hub_twin(void **state)
 {
   (void)state;
   provision_and_use(CP_PROVISION_MQTT_WS, SYM_GROUP, "grp-wss-1");
+}
+
+static void test_https_symmetric_individual_provision_verify_hub_twin(void **state)
+{
+  (void)state;
+  provision_and_use(CP_PROVISION_HTTPS, SYM_INDIVIDUAL, "ind-https");
+}
+
+static void test_https_symmetric_group_provision_verify_hub_twin(void **state)
+{
+  (void)state;
+  provision_and_use(CP_PROVISION_HTTPS, SYM_GROUP, "grp-https-1");
+}
+
+static void test_https_x509_provision_verify_hub_twin(void **state)
+{
+  (void)state;
+  provision_and_use(CP_PROVISION_HTTPS, X509, "x509-https");
+}
+
+static void test_https_wrong_key_401_surfaced(void **state)
+{
+  cp_provision_config c = config_for(CP_PROVISION_HTTPS, SYM_INDIVIDUAL, "ind-https");
+
+  (void)state;
+  c.symmetric_key = WRONG_KEY;
+  assert_int_equal(cp_provision(&c, &res), CP_ERR_UNAUTHORIZED);
+  assert_int_equal(res.error.status, 401);
+  assert_int_equal(res.error.error_code / 1000, 401);
+  fprintf(stderr, "# https wrong key: %d %d %s\n", res.error.status, (int)res.error.error_code,
+          res.error.message);
+}
+
+static void test_https_disabled_enrollment_disabled(void **state)
+{
+  cp_provision_config c = config_for(CP_PROVISION_HTTPS, SYM_INDIVIDUAL, "ind-off");
+
+  (void)state;
+  assert_int_equal(cp_provision(&c, &res), CP_ERR_DISABLED);
+}
+
+static void test_https_server_down_transport_error(void **state)
+{
+  cp_provision_config c = config_for(CP_PROVISION_HTTPS, SYM_GROUP, "grp-down-2");
+  int64_t t0 = cp_platform_monotonic_ms();
+
+  (void)state;
+  c.port = (uint16_t)it_free_port();
+  c.timeout_ms = 5000;
+  assert_int_equal(cp_provision(&c, &res), CP_ERR_TRANSPORT);
+  assert_true(cp_platform_monotonic_ms() - t0 < 5000);
+}
+
+static void test_https_untrusted_server_tls_error_with_reason(void **state)
+{
+  cp_provision_config c = config_for(CP_PROVISION_HTTPS, SYM_GROUP, "grp-tls-1");
+
+  (void)state;
+  c.trust_bundle_path = path("onbca.pem"); /* not the server's CA */
+  assert_int_equal(cp_provision(&c, &res), CP_ERR_TLS);
+  assert_non_null(strstr(res.error.message, "certificate"));
 }
 
 static void test_provision_server_down_transport_error_within_timeout(void **state)
@@ -352,9 +511,9 @@ static void test_hub_desired_patch_reaches_callback(void **state)
   cp_provision_config c = config_for(CP_PROVISION_MQTT, SYM_GROUP, "grp-desired-1");
   cp_hub_client_config hc;
   cp_error_detail err;
-  hub_twin_store *ts = NULL;
   int64_t seen = 0;
   long long v = 0;
+  char *reply;
   int i;
 
   (void)state;
@@ -371,9 +530,9 @@ static void test_hub_desired_patch_reaches_callback(void **state)
   hc.on_desired = on_desired;
   hc.on_desired_ctx = &seen;
   assert_int_equal(cp_hub_client_connect(&hub, &hc, &err), CP_OK);
-  assert_int_equal(hub_twin_store_open(env.db, &ts), CP_OK);
-  assert_int_equal(hub_twin_patch_desired(ts, "grp-desired-1", "{\"interval\":42}", 15, &v), CP_OK);
-  hub_twin_store_close(ts);
+  reply = mgmt_twin("PATCH", "/devices/grp-desired-1/twin/desired", "{\"interval\":42}", 200);
+  v = strtoll(strchr(reply, ':') + 1, NULL, 10); /* {"$version":n} */
+  free(reply);
   for (i = 0; i < 50 && seen == 0; i++)
     assert_int_equal(cp_hub_client_poll(&hub, 200, &err), CP_OK);
   cp_hub_client_disconnect(&hub);
@@ -388,6 +547,13 @@ int main(void)
     cmocka_unit_test(test_mqtt_x509_provision_verify_hub_twin),
     cmocka_unit_test(test_wss_symmetric_individual_provision_verify_hub_twin),
     cmocka_unit_test(test_wss_symmetric_group_provision_verify_hub_twin),
+    cmocka_unit_test(test_https_symmetric_individual_provision_verify_hub_twin),
+    cmocka_unit_test(test_https_symmetric_group_provision_verify_hub_twin),
+    cmocka_unit_test(test_https_x509_provision_verify_hub_twin),
+    cmocka_unit_test(test_https_wrong_key_401_surfaced),
+    cmocka_unit_test(test_https_disabled_enrollment_disabled),
+    cmocka_unit_test(test_https_server_down_transport_error),
+    cmocka_unit_test(test_https_untrusted_server_tls_error_with_reason),
     cmocka_unit_test(test_provision_server_down_transport_error_within_timeout),
     cmocka_unit_test(test_provision_wrong_key_unauthorized),
     cmocka_unit_test(test_provision_disabled_enrollment_disabled),
