@@ -42,6 +42,7 @@ KEY=$(openssl rand -base64 32)
 cp_admin enrollment create "$REGID" --kind individual --attestation symmetricKey \
   --policy demo --hub "$CERTPILOT_HUB_NAME" --primary-key "$KEY" >/dev/null
 (umask 077 && printf '%s' "$KEY" >"$W/enrollment.key")
+sleep 3 # the hub's broker picks up a new policy's CA within 2 s (docs/server-mqtt.md)
 cp_admin enrollment show "$REGID" | sed -e 's/"primaryKey":"[^"]*"/"primaryKey":"(hidden)"/' -e 's/^/   /'
 
 echo "== 3. certpilotd: provision, then renew at 2/3 of each certificate's life"
