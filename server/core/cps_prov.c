@@ -212,6 +212,14 @@ static cps_result store_operation(cps_service *svc, const char *opid, const char
   sqlite3_bind_int64(s, 5, (long long)time(NULL));
   cps_result r = sqlite3_step(s) == SQLITE_DONE ? CPS_OK : CPS_ERR_STORE;
   sqlite3_finalize(s);
+  if (r != CPS_OK) return r;
+  /* Operation results are kept for CPS_PROV_OPERATION_TTL_S, then forgotten (404). */
+  if (sqlite3_prepare_v2(cps_service_db(svc), "DELETE FROM operation WHERE created < ?", -1, &s,
+                         NULL) != SQLITE_OK)
+    return CPS_ERR_STORE;
+  sqlite3_bind_int64(s, 1, (long long)time(NULL) - CPS_PROV_OPERATION_TTL_S);
+  r = sqlite3_step(s) == SQLITE_DONE ? CPS_OK : CPS_ERR_STORE;
+  sqlite3_finalize(s);
   return r;
 }
 
