@@ -51,6 +51,7 @@ void server_config_default(server_config *c) {
   c->retry_after = 1;
   c->rate_burst = 100;
   c->crl_next_update = 86400;
+  hub_server_options_default(&c->mqtt);
 }
 
 int server_config_set(server_config *c, const char *key, const char *v, const char *where) {
@@ -96,6 +97,8 @@ int server_config_set(server_config *c, const char *key, const char *v, const ch
     c->rate_limit = d;
     return 0;
   }
+  int mqtt = hub_server_options_set(&c->mqtt, key, v, where);
+  if (mqtt != 0) return mqtt < 0 ? -1 : 0;
   fprintf(stderr, "certpilot-server: %s: unknown setting '%s'\n", where, key);
   return -1;
 }
@@ -144,5 +147,6 @@ void server_config_free(server_config *c) {
   free(c->hostnames);
   free(c->ready_file);
   free(c->admin_token_file);
+  hub_server_options_free(&c->mqtt);
   memset(c, 0, sizeof *c);
 }

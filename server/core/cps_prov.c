@@ -15,6 +15,7 @@
 #include "cps_issue_internal.h"
 #include "cps_pki.h"
 #include "cps_prov_auth.h"
+#include "cps_prov_tpm.h"
 #include "cps_prov_util.h"
 #include "cps_registry.h"
 #include "cps_service_internal.h"
@@ -332,6 +333,13 @@ cps_result cps_prov_register(cps_service *svc, const cps_prov_request *req,
     cJSON_Delete(body);
     set_error(resp, 400004, "csr must be a base64 string");
     return CPS_OK;
+  }
+  /* TPM attestation, first leg: answer the 401 challenge (cps_prov_tpm.h). */
+  if (cps_prov_tpm_wants_challenge(req, body)) {
+    cps_result tr = cps_prov_tpm_challenge(
+        svc, req, cJSON_GetObjectItemCaseSensitive(body, CP_JSON_TPM), resp);
+    cJSON_Delete(body);
+    return tr;
   }
   int has_csr = cJSON_IsString(csrj) && cps_prov_api_version_has_csr(req->api_version);
   unsigned char *csr = NULL;
