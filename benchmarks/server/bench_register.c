@@ -155,6 +155,24 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* CPU seconds (user + system) used so far by process @p pid (0 = this process), -1 if unknown. */
+static double cpu_seconds(long pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%s/stat", pid ? "" : "self");
+  if (pid) snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char text[1024];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  char *p = strrchr(text, ')');
+  unsigned long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -304,10 +322,14 @@ int main(int argc, char **argv) {
   }
   double bound = crypto_bound(n_cores);
   pthread_t *th = calloc((size_t)n_conc, sizeof *th);
+  const char *spid = getenv("CERTPILOT_SERVER_PID");
+  long server_pid = spid ? atol(spid) : -1;
+  double srv0 = server_pid > 0 ? cpu_seconds(server_pid) : -1, cli0 = cpu_seconds(0);
   double t0 = now_s();
   for (int i = 0; i < n_conc; i++) pthread_create(&th[i], NULL, worker, NULL);
   for (int i = 0; i < n_conc; i++) pthread_join(th[i], NULL);
   double elapsed = now_s() - t0;
+  double srv1 = server_pid > 0 ? cpu_seconds(server_pid) : -1, cli1 = cpu_seconds(0);
   double bound_after = crypto_bound(n_cores);
   int ok = 0;
   double *lat = calloc((size_t)n_dev, sizeof *lat);
@@ -323,6 +345,9 @@ int main(int argc, char **argv) {
   printf("registrations/s    %.1f\n", rate);
   printf("latency p50        %.1f ms\n", lat[n_dev / 2] * 1000);
   printf("latency p99        %.1f ms\n", lat[(n_dev * 99) / 100 >= n_dev ? n_dev - 1 : (n_dev * 99) / 100] * 1000);
+  if (srv0 >= 0 && srv1 >= 0)
+    printf("CPU/registration   server %.2f ms, load client %.2f ms\n", (srv1 - srv0) * 1000 / n_dev,
+           (cli1 - cli0) * 1000 / n_dev);
   printf("crypto bound       %.1f /s on %d cores (P-384 sign + verify + TLS handshake per registration;\n"
          "                   %d loops at once, before %.1f and after %.1f)\n",
          bound_avg, n_cores, n_cores, bound, bound_after);
