@@ -44,13 +44,13 @@ void server_config_default(server_config *c) {
   set_str(&c->mgmt_listen, "127.0.0.1");
   set_str(&c->id_scope, "0ne00000001");
   set_str(&c->namespace_name, "certpilot");
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  c->threads = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
   c->dps_port = 8443;
   c->mgmt_port = 8444;
   c->retry_after = 1;
   c->rate_burst = 100;
   c->crl_next_update = 86400;
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  c->threads = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
   hub_server_options_default(&c->mqtt);
 }
 

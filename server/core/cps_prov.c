@@ -213,6 +213,14 @@ static cps_result store_operation(cps_service *svc, const char *opid, const char
   sqlite3_bind_int64(s, 5, (long long)time(NULL));
   cps_result r = sqlite3_step(s) == SQLITE_DONE ? CPS_OK : CPS_ERR_STORE;
   sqlite3_finalize(s);
+  if (r != CPS_OK) return r;
+  /* Operation results are kept for CPS_PROV_OPERATION_TTL_S, then forgotten (404). */
+  if (sqlite3_prepare_v2(cps_service_db(svc), "DELETE FROM operation WHERE created < ?", -1, &s,
+                         NULL) != SQLITE_OK)
+    return CPS_ERR_STORE;
+  sqlite3_bind_int64(s, 1, (long long)time(NULL) - CPS_PROV_OPERATION_TTL_S);
+  r = sqlite3_step(s) == SQLITE_DONE ? CPS_OK : CPS_ERR_STORE;
+  sqlite3_finalize(s);
   return r;
 }
 
@@ -242,7 +250,10 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
     fail_code = 400037;
   } else {
     int disabled = 0;
-    sqlite3_exec(cps_service_db(svc), "SAVEPOINT reg", NULL, NULL, NULL);
+    if (sqlite3_exec(cps_service_db(svc), "SAVEPOINT reg", NULL, NULL, NULL) != SQLITE_OK) {
+      X509_REQ_free(req);
+      return CPS_ERR_STORE;
+    }
     r = device_upsert(svc, e, regid, &disabled);
     if (r != CPS_OK) {
       X509_REQ_free(req);
@@ -414,5 +425,48 @@ cps_result cps_prov_operation_status(cps_service *svc, const cps_prov_request *r
     set_error(resp, 404003, "unknown operation id for this registration");
   }
   sqlite3_finalize(s);
+  return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+}
+
+cps_result cps_prov_status_lookup(cps_service *svc, const cps_prov_request *req,
+                                  cps_prov_response *resp) {
+  memset(resp, 0, sizeof *resp);
+  resp->retry_after = -1;
+  if (!precheck(svc, req, resp)) return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+  if (req->body_len > CPS_PROV_MAX_BODY) {
+    set_error(resp, 413001, "request body too large");
+    return CPS_OK;
+  }
+  if (req->body && req->body_len > 0) {
+    cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
+    int bad = !cJSON_IsObject(b), has_csr = cJSON_GetObjectItemCaseSensitive(b, CP_JSON_CSR) != NULL;
+    cJSON_Delete(b);
+    if (bad || has_csr) {
+      set_error(resp, 400004, bad ? "body is not a JSON object"
+                                  : "csr is not allowed in a status lookup");
+      return CPS_OK;
+    }
+  }
+  cps_error err = {{0}};
+  cps_enrollment enr;
+  cps_result r = cps_prov_authenticate(svc, req, &enr, &err);
+  if (r != CPS_OK) {
+    auth_error(resp, r, &err);
+    return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+  }
+  cps_device dev;
+  r = cps_device_get(svc, req->registration_id, &dev);
+  if (r == CPS_OK) {
+    const char *status = (enr.enabled && dev.enabled) ? CP_STATUS_ASSIGNED : CP_STATUS_DISABLED;
+    cJSON *st = reg_state(&enr, dev.id, status, &dev);
+    resp->body = cJSON_PrintUnformatted(st);
+    cJSON_Delete(st);
+    resp->status = 200;
+  } else if (r == CPS_ERR_NOT_FOUND) {
+    set_error(resp, 404004, "the device has not registered");
+  } else {
+    set_error(resp, 500001, "internal error");
+  }
+  cps_enrollment_clear(&enr);
   return resp->body ? CPS_OK : CPS_ERR_NOMEM;
 }

@@ -41,6 +41,7 @@ static const char *const SCHEMA =
     "CREATE INDEX IF NOT EXISTS issued_ica ON issued(ica_id, revoked);"
     "CREATE TABLE IF NOT EXISTS operation(id TEXT PRIMARY KEY, registration_id TEXT NOT NULL"
     " COLLATE NOCASE, status TEXT NOT NULL, result TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS operation_created ON operation(created);"
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " time INTEGER NOT NULL, token_name TEXT NOT NULL, role TEXT NOT NULL,"
     " operation TEXT NOT NULL, target TEXT NOT NULL, result INTEGER NOT NULL);"
@@ -48,6 +49,8 @@ static const char *const SCHEMA =
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+    "CREATE TABLE IF NOT EXISTS crl(scope TEXT PRIMARY KEY, gen INTEGER NOT NULL,"
+    " number INTEGER NOT NULL, der BLOB NOT NULL, this_update INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS token(name TEXT PRIMARY KEY, role TEXT NOT NULL,"
     " hash BLOB NOT NULL UNIQUE, created INTEGER NOT NULL);";
 
