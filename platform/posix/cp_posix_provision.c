@@ -258,8 +258,12 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
   }
   o.timeout_ms = (uint32_t)remaining_ms(run);
   r = t.vtable->connect(t.ctx, &o, err);
+  cp_log(CP_LOG_DEBUG, "provision: connect %s (%lld ms left)", cp_result_str(r),
+         (long long)remaining_ms(run));
   if (r == CP_OK)
     r = t.vtable->subscribe(t.ctx, CP_DPS_TOPIC_RES_FILTER, 1, err);
+  cp_log(CP_LOG_DEBUG, "provision: subscribed %s (%lld ms left)", cp_result_str(r),
+         (long long)remaining_ms(run));
   while (r == CP_OK) {
     cp_prov_client_next(&run->client, &step);
     if (step.action == CP_PROV_ACTION_DONE) {
@@ -274,6 +278,8 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
       if (r == CP_OK)
         r = t.vtable->publish(t.ctx, run->topic, run->body, len, 1, err);
       run->res->requests++;
+      cp_log(CP_LOG_DEBUG, "provision: published %s (%lld ms left)", run->topic,
+             (long long)remaining_ms(run));
     } else if (step.action == CP_PROV_ACTION_WAIT) {
       r = do_wait(run, step.wait_s);
     } else {
@@ -287,6 +293,8 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
       if (r == CP_ERR_TIMEOUT) {
         r = timeout_error(run, "no provisioning reply from");
       } else if (r == CP_OK) {
+        cp_log(CP_LOG_DEBUG, "provision: received %s (%lld ms left)", run->reply_topic,
+               (long long)remaining_ms(run));
         cp_result fed = cp_prov_client_on_mqtt_message(&run->client, run->reply_topic,
                                                        strlen(run->reply_topic), run->reply,
                                                        len);
@@ -298,6 +306,7 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
     }
   }
   t.vtable->disconnect(t.ctx);
+  cp_log(CP_LOG_DEBUG, "provision: disconnected (%lld ms left)", (long long)remaining_ms(run));
   return r;
 }
 
