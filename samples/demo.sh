@@ -50,3 +50,7 @@ else
 fi
 
 step "6. clean up (server stopped, temporary folder removed)"
+set +e          # the server's SIGTERM exit status is not a demo failure
+cp__cleanup
+trap - EXIT
+echo "demo finished"
