@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/crypto.h>
 
 #include "admin_cli.h"
 #include "cps_http.h"
 #include "cps_rbac.h"
 #include "cps_service.h"
+#include "hub_server.h"
 #include "server_config.h"
 #include "server_tls.h"
 
@@ -24,10 +26,14 @@ static void usage(FILE *out) {
           "                        [--dps-port N] [--mgmt-listen ADDR] [--mgmt-port N] [--dev]\n"
           "                        [--id-scope S] [--namespace NAME] [--hostnames a,b]\n"
           "                        [--retry-after S] [--rate-limit R] [--rate-burst N]\n"
-          "                        [--crl-next-update S] [--max-lifetime S]\n"
+          "                        [--crl-next-update S] [--max-lifetime S] [--threads N]\n"
           "                        [--ready-file PATH] [--admin-token-file PATH]\n"
+          "                        [--mqtt true|false] [--mqtt-listen ADDR] [--mqtt-port N]\n"
+          "                        [--mqtt-sas-port N] [--mqtt-wss-port N] [--hub-name HOST]\n"
+          "                        [--mosquitto PATH] [--mqtt-plugin PATH]\n"
           "       certpilot-server admin --help\n"
-          "Listens on 127.0.0.1:8443 (DPS) and 127.0.0.1:8444 (management) by default.\n"
+          "Listens on 127.0.0.1:8443 (DPS) and 127.0.0.1:8444 (management) by default;\n"
+          "MQTT (mosquitto child) on 8883 (client cert), 8884 (SAS), 8885 (WebSockets).\n"
           "Flags override the config file (same names, 'key = value' lines).\n");
 }
 
@@ -126,12 +132,21 @@ static int run(server_config *cfg) {
     cps_service_close(svc);
     return 1;
   }
+  evthread_use_pthreads();
   struct event_base *base = event_base_new();
-  cps_http_config hc = {cfg->dps_listen, cfg->dps_port, cfg->mgmt_listen, cfg->mgmt_port, cert, key, 30};
+  cps_http_config hc = {cfg->dps_listen, cfg->dps_port, cfg->mgmt_listen, cfg->mgmt_port,
+                        cert, key, 30, cfg->threads - 1, &sc};
   cps_http *http = NULL;
   if (!base || cps_http_start(base, svc, &hc, &http, &err) != CPS_OK) {
     fprintf(stderr, "certpilot-server: %s\n", err.msg[0] ? err.msg : "cannot start");
     if (base) event_base_free(base);
+    cps_service_close(svc);
+    return 1;
+  }
+  hub_server *hub = NULL; /* MQTT: supervised mosquitto + plugin (server/hub) */
+  if (hub_server_start(&cfg->mqtt, &sc, abs_dir, cert, key, &hub) != 0) {
+    cps_http_free(http);
+    event_base_free(base);
     cps_service_close(svc);
     return 1;
   }
@@ -152,6 +167,7 @@ static int run(server_config *cfg) {
   printf("certpilot-server: management API listening on https://%s:%d\n",
          host_for_url(cfg->mgmt_listen), cps_http_mgmt_port(http));
   printf("certpilot-server: clients must trust %s%s\n", ca, cfg->dev ? " (dev mode)" : "");
+  hub_server_print(hub);
   fflush(stdout);
   int rc = 0;
   if (cfg->ready_file) {
@@ -164,12 +180,19 @@ static int run(server_config *cfg) {
              host_for_url(cfg->dps_listen), cps_http_dps_port(http), cps_http_dps_port(http),
              host_for_url(cfg->mgmt_listen), cps_http_mgmt_port(http), cps_http_mgmt_port(http),
              scope, ca, db, abs_dir, (long)getpid());
+    hub_server_ready_lines(hub, text + strlen(text), sizeof text - strlen(text));
     if (write_private(cfg->ready_file, text, 0644) != 0) {
       fprintf(stderr, "certpilot-server: cannot write %s\n", cfg->ready_file);
       rc = 1;
     }
   }
   if (rc == 0) event_base_dispatch(base);
+  char hub_why[256];
+  if (hub_server_failed(hub, hub_why, sizeof hub_why)) {
+    fprintf(stderr, "certpilot-server: MQTT broker failed: %s\n", hub_why);
+    rc = 1;
+  }
+  hub_server_stop(hub);
   if (life) event_free(life);
   event_free(sigterm);
   event_free(sigint);

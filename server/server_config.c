@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int set_str(char **dst, const char *v) {
   char *c = strdup(v);
@@ -48,6 +49,9 @@ void server_config_default(server_config *c) {
   c->retry_after = 1;
   c->rate_burst = 100;
   c->crl_next_update = 86400;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  c->threads = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
+  hub_server_options_default(&c->mqtt);
 }
 
 int server_config_set(server_config *c, const char *key, const char *v, const char *where) {
@@ -71,6 +75,11 @@ int server_config_set(server_config *c, const char *key, const char *v, const ch
     c->retry_after = (int)n;
     return 0;
   }
+  if (!strcmp(key, "threads")) {
+    if (parse_long(key, v, 1, 64, &n, where)) return -1;
+    c->threads = (int)n;
+    return 0;
+  }
   if (!strcmp(key, "rate-burst")) {
     if (parse_long(key, v, 1, 1000000, &n, where)) return -1;
     c->rate_burst = (int)n;
@@ -88,6 +97,8 @@ int server_config_set(server_config *c, const char *key, const char *v, const ch
     c->rate_limit = d;
     return 0;
   }
+  int mqtt = hub_server_options_set(&c->mqtt, key, v, where);
+  if (mqtt != 0) return mqtt < 0 ? -1 : 0;
   fprintf(stderr, "certpilot-server: %s: unknown setting '%s'\n", where, key);
   return -1;
 }
@@ -136,5 +147,6 @@ void server_config_free(server_config *c) {
   free(c->hostnames);
   free(c->ready_file);
   free(c->admin_token_file);
+  hub_server_options_free(&c->mqtt);
   memset(c, 0, sizeof *c);
 }

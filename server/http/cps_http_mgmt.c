@@ -7,6 +7,9 @@
 #include "cps_http_internal.h"
 #include "cps_mgmt.h"
 #include "cps_rbac.h"
+#ifdef CERTPILOT_WITH_HUB
+#include "hub_mgmt_twin.h"
+#endif
 
 static const char *method_name(enum evhttp_cmd_type t) {
   switch (t) {
@@ -14,6 +17,7 @@ static const char *method_name(enum evhttp_cmd_type t) {
   case EVHTTP_REQ_POST: return "POST";
   case EVHTTP_REQ_PUT: return "PUT";
   case EVHTTP_REQ_DELETE: return "DELETE";
+  case EVHTTP_REQ_PATCH: return "PATCH";
   default: return "OTHER";
   }
 }
@@ -30,8 +34,16 @@ void cps_http_mgmt_handle(struct evhttp_request *req, void *arg) {
   size_t len = 0;
   char *body = cps_http_body(req, &len);
   cps_mgmt_response resp;
-  cps_result r = cps_mgmt_handle(h->svc, &who, method_name(evhttp_request_get_command(req)),
-                                 path ? path : "/", query, body, len, &resp);
+  cps_result r;
+#ifdef CERTPILOT_WITH_HUB
+  /* Twin routes (/devices/{id}/twin...) belong to the hub (server/hub/hub_mgmt_twin.h). */
+  int twin = hub_mgmt_twin_route(h->svc, &who, method_name(evhttp_request_get_command(req)),
+                                 path ? path : "/", body, len, &resp);
+  if (twin != 0) r = twin > 0 ? CPS_OK : CPS_ERR_NOMEM;
+  else
+#endif
+  r = cps_mgmt_handle(h->svc, &who, method_name(evhttp_request_get_command(req)),
+                      path ? path : "/", query, body, len, &resp);
   free(body);
   struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
   if (r != CPS_OK) {

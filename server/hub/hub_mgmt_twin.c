@@ -56,9 +56,9 @@ static int handle(cps_service *svc, hub_twin_store *twins, const cps_principal *
                   const char *method, const char *id, int desired, const char *body,
                   size_t body_len, cps_mgmt_response *resp) {
   int is_get = strcmp(method, "GET") == 0;
-  int is_patch = strcmp(method, "PATCH") == 0;
+  int is_patch = strcmp(method, "PATCH") == 0 || strcmp(method, "POST") == 0;
   if ((desired && !is_patch) || (!desired && !is_get))
-    return reply_error(resp, 405, desired ? "use PATCH on /devices/{id}/twin/desired"
+    return reply_error(resp, 405, desired ? "use PATCH (or POST) on /devices/{id}/twin/desired"
                                           : "use GET on /devices/{id}/twin");
   cps_result rb = cps_rbac_check(who ? who->role : CPS_ROLE_NONE,
                                  is_get ? CPS_ACCESS_READ : CPS_ACCESS_WRITE);
@@ -110,5 +110,22 @@ int hub_mgmt_twin_handle(cps_service *svc, hub_twin_store *twins, const cps_prin
   snprintf(target, sizeof target, "devices/%s", id);
   cps_audit_append(svc, who, desired ? "PATCH devices/twin/desired" : "GET devices/twin", target,
                    resp->status ? resp->status : 500);
+  return rc;
+}
+
+int hub_mgmt_twin_route(cps_service *svc, const cps_principal *who, const char *method,
+                        const char *path, const char *body, size_t body_len,
+                        cps_mgmt_response *resp) {
+  char id[HUB_ID_MAX + 1];
+  int desired = 0;
+  if (!svc || !method || !resp || !parse_route(path, id, sizeof id, &desired)) return 0;
+  hub_twin_store *twins = NULL;
+  if (hub_twin_store_open(cps_service_config_get(svc)->db_path, &twins) != CP_OK) {
+    memset(resp, 0, sizeof *resp);
+    cps_audit_append(svc, who, desired ? "PATCH devices/twin/desired" : "GET devices/twin", id, 500);
+    return reply_error(resp, 500, "twin store unavailable");
+  }
+  int rc = hub_mgmt_twin_handle(svc, twins, who, method, path, body, body_len, resp);
+  hub_twin_store_close(twins);
   return rc;
 }

@@ -5,7 +5,9 @@
  *        offers each request here first.
  *
  *   GET   /devices/{id}/twin           {"deviceId","desired":{…,"$version"},"reported":{…,"$version"}}
- *   PATCH /devices/{id}/twin/desired   body: a patch object (null deletes) → 200 {"$version":n};
+ *   PATCH /devices/{id}/twin/desired   body: a patch object (null deletes) → 200 {"$version":n}
+ *                                      (POST is accepted too: libevent's evhttp refuses PATCH
+ *                                      unless told otherwise);
  *                                      a connected device gets it on
  *                                      `$iothub/twin/PATCH/properties/desired/?$version=n`
  *
@@ -39,6 +41,16 @@ extern "C" {
 int hub_mgmt_twin_handle(cps_service *svc, hub_twin_store *twins, const cps_principal *who,
                          const char *method, const char *path, const char *body,
                          size_t body_len, cps_mgmt_response *resp);
+
+/**
+ * @brief hub_mgmt_twin_handle() with a twin store opened for this request on
+ *        the service's database (what the HTTPS management front end calls).
+ * @return as hub_mgmt_twin_handle(); a store that cannot be opened gives a
+ *         500 reply.
+ */
+int hub_mgmt_twin_route(cps_service *svc, const cps_principal *who, const char *method,
+                        const char *path, const char *body, size_t body_len,
+                        cps_mgmt_response *resp);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,11 @@
 #   CERTPILOT_DB            SQLite file (the hub plugin may open it)
 #   CERTPILOT_DATA_DIR      server data dir
 #   CERTPILOT_SERVER_PID
+#   CERTPILOT_MQTT_PORT     MQTT over TLS with client certificate (X.509 DPS + hub)  [server/hub]
+#   CERTPILOT_MQTT_SAS_PORT MQTT over TLS, SAS onboarding
+#   CERTPILOT_MQTT_WSS_PORT MQTT over WebSockets over TLS (wss://127.0.0.1:PORT/$iothub/websocket)
+#   CERTPILOT_HUB_NAME      hub host name to use as enrollments' "hub" (default localhost)
+#   CERTPILOT_MQTT_PID      pid of the supervised mosquitto
 #   CP_HARNESS_DIR          temp dir (removed at exit); put your own files here
 #   CERTPILOT_ENV_FILE      the file above
 #
@@ -72,6 +77,7 @@ cp_server_start() {
   local ready="$CP_HARNESS_DIR/ready.env"
   "$bin" --data-dir "$CP_HARNESS_DIR/data" --dps-listen 127.0.0.1 --dps-port 0 \
     --mgmt-listen 127.0.0.1 --mgmt-port 0 --dev --retry-after 0 \
+    --mqtt-port 0 --mqtt-sas-port 0 --mqtt-wss-port 0 \
     --max-lifetime "$CP_SERVER_MAX_LIFETIME" --ready-file "$ready" \
     --admin-token-file "$CP_HARNESS_DIR/admin.token" "$@" \
     >"$CP_HARNESS_DIR/server.out" 2>"$CP_HARNESS_DIR/server.err" &

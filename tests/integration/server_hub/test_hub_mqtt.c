@@ -605,6 +605,42 @@ static void test_mgmt_twin_routes_rbac_and_errors(void **state) {
   hub_twin_store_close(ts);
 }
 
+static void test_dps_wss_client_certificate_not_seen_refused(void **state) {
+  (void)state;
+  /* mosquitto hands the plugin no client certificate for WebSockets clients:
+   * X.509 onboarding over WSS is refused at CONNECT (docs/server-mqtt.md). */
+  it_dps d;
+  it_dps_run(&env, "wss", "x509-dev-1", NULL, path("onb-x1.pem"), path("onb-x1.key"), "{}", 2, &d);
+  assert_int_not_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+}
+
+static void test_hub_policy_trust_removed_refused(void **state) {
+  (void)state;
+  assert_true(it_mgmt(&env, "POST", "/policies", "{\"name\":\"p3\",\"validityDays\":30}", NULL) < 300);
+  assert_true(it_mgmt(&env, "POST", "/enrollments",
+                      "{\"id\":\"grp-p3\",\"kind\":\"group\",\"attestation\":\"symmetricKey\","
+                      "\"primaryKey\":\"cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=\",\"policy\":\"p3\","
+                      "\"hub\":\"" IT_HUB "\"}",
+                      NULL) < 300);
+  usleep(600000); /* new ICA into the broker's CA directory */
+  provision_sas("ssl-sas", "trust-dev-1", "cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=");
+  int rc;
+  MQTTClient c = connect_dev("trust-dev-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  assert_int_equal(it_mgmt(&env, "DELETE", "/policies/p3", NULL, NULL) / 100, 2);
+  /* deleting the policy keeps its ICA trusted by hubs ... */
+  c = connect_dev("trust-dev-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  /* ... until the operator removes it from the hub trust */
+  assert_int_equal(it_mgmt(&env, "DELETE", "/policies/p3/trust", NULL, NULL) / 100, 2);
+  c = connect_dev("trust-dev-1", &rc);
+  assert_null(c);
+  assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
@@ -622,6 +658,8 @@ int main(void) {
       cmocka_unit_test(test_hub_revoked_device_disconnected_then_reprovisioned),
       cmocka_unit_test(test_hub_disabled_device_refused_then_enabled),
       cmocka_unit_test(test_hub_revoked_policy_refused_then_reprovisioned),
+      cmocka_unit_test(test_hub_policy_trust_removed_refused),
+      cmocka_unit_test(test_dps_wss_client_certificate_not_seen_refused),
       cmocka_unit_test(test_hub_second_connection_takes_over),
       cmocka_unit_test(test_broker_listeners_loopback_only),
       cmocka_unit_test(test_broker_killed_is_restarted),
