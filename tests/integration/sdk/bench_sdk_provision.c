@@ -4,6 +4,11 @@
  * (each run: fresh P-384 key + CSR, TLS connect, register, poll, chain check),
  * next to the device-side crypto alone (key + CSR) measured in the same run.
  * Usage: bench_sdk_provision [runs]   (default 200)
+ *
+ * Two modes: with CERTPILOT_ID_SCOPE in the environment (bench_sdk.sh starts
+ * certpilot-server with tests/integration/server/harness.sh and exports its
+ * ports, trust bundle and a group key in CP_BENCH_GROUP_KEY) it measures that
+ * server; otherwise it starts the in-process harness of test_sdk_e2e.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -22,6 +27,11 @@
 
 static it_env env;
 static cp_provision_result res;
+/* Where to provision (filled by either mode). */
+static struct {
+  const char *id_scope, *trust, *group_key;
+  int port_mqtt, port_wss, port_https;
+} target;
 
 static double now_ms(void)
 {
@@ -71,13 +81,13 @@ static int run(const char *name, cp_provision_transport tr, int port, int n, dou
     snprintf(regid, sizeof regid, "bench-%s-%d", name, i + 3);
     cp_provision_config_init(&c);
     c.transport = tr;
-    c.host = "localhost";
+    c.host = "127.0.0.1";
     c.port = (uint16_t)port;
-    c.id_scope = env.id_scope;
+    c.id_scope = target.id_scope;
     c.registration_id = regid;
     c.onboarding = CP_ONBOARDING_SYMMETRIC_GROUP_KEY;
-    c.symmetric_key = GROUP_KEY;
-    c.trust_bundle_path = env.server_ca;
+    c.symmetric_key = target.group_key;
+    c.trust_bundle_path = target.trust;
     c.timeout_ms = 20000;
     t0 = now_ms();
     r = cp_provision(&c, &res);
@@ -93,23 +103,21 @@ static int run(const char *name, cp_provision_transport tr, int port, int n, dou
   return 0;
 }
 
-int main(int argc, char **argv)
+/* In-process server: core + broker (restarted with retry-after 0) + HTTPS. */
+static int start_in_process(void)
 {
-  int n = argc > 1 ? atoi(argv[1]) : 200, https_port = 0, i, rc = 1;
-  double *v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
   char why[256] = "";
+  int https_port = 0;
 
-  if (getenv("CP_BENCH_LOG") != NULL) /* timestamped SDK debug lines */
-    cp_log_set_callback(log_line, NULL, CP_LOG_DEBUG);
-  if (n <= 0 || v == NULL || it_env_start(&env) != 0)
-    return 1;
+  if (it_env_start(&env) != 0)
+    return -1;
   if (it_mgmt(&env, "POST", "/credential", "{}", NULL) >= 300 ||
       it_mgmt(&env, "POST", "/policies", "{\"name\":\"p1\",\"validityDays\":30}", NULL) >= 300 ||
       it_mgmt(&env, "POST", "/enrollments",
               "{\"id\":\"grp\",\"kind\":\"group\",\"attestation\":\"symmetricKey\",\"primaryKey\":\""
               GROUP_KEY "\",\"policy\":\"p1\",\"hub\":\"" IT_HUB "\"}", NULL) >= 300 ||
       sdk_https_start(&env, 0, &https_port) != 0)
-    goto out;
+    return -1;
   /* retry-after 0 on the MQTT side: restart the broker with it (after the
    * enrollments exist, so its plugin starts with them in view) */
   hub_broker_stop(env.broker);
@@ -117,19 +125,59 @@ int main(int argc, char **argv)
   if (hub_broker_start(&env.cfg, &env.broker, why, sizeof why) != CP_OK ||
       hub_broker_sync_trust(env.broker) != CP_OK) {
     fprintf(stderr, "broker: %s\n", why);
+    return -1;
+  }
+  target.id_scope = env.id_scope;
+  target.trust = env.server_ca;
+  target.group_key = GROUP_KEY;
+  target.port_mqtt = env.port_sas;
+  target.port_wss = env.port_wss;
+  target.port_https = https_port;
+  return 0;
+}
+
+static int env_port(const char *name)
+{
+  const char *v = getenv(name);
+
+  return v != NULL ? atoi(v) : 0;
+}
+
+int main(int argc, char **argv)
+{
+  int n = argc > 1 ? atoi(argv[1]) : 200, i, rc = 1;
+  bool external = getenv("CERTPILOT_ID_SCOPE") != NULL;
+  double *v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+
+  if (getenv("CP_BENCH_LOG") != NULL) /* timestamped SDK debug lines */
+    cp_log_set_callback(log_line, NULL, CP_LOG_DEBUG);
+  if (n <= 0 || v == NULL)
+    return 1;
+  if (external) {
+    target.id_scope = getenv("CERTPILOT_ID_SCOPE");
+    target.trust = getenv("CERTPILOT_TRUST_BUNDLE");
+    target.group_key = getenv("CP_BENCH_GROUP_KEY");
+    target.port_mqtt = env_port("CERTPILOT_MQTT_SAS_PORT");
+    target.port_wss = env_port("CERTPILOT_MQTT_WSS_PORT");
+    target.port_https = env_port("CERTPILOT_DPS_PORT");
+    if (target.trust == NULL || target.group_key == NULL || target.port_https == 0) {
+      fprintf(stderr, "bench: CERTPILOT_TRUST_BUNDLE, CP_BENCH_GROUP_KEY, CERTPILOT_DPS_PORT needed\n");
+      goto out;
+    }
+  } else if (start_in_process() != 0) {
     goto out;
   }
   printf("| %-28s | %4s | %8s | %8s | %8s |\n", "operation (ms)", "runs", "p50", "p99", "mean");
   printf("|------------------------------|------|----------|----------|----------|\n");
-  if ((i = run("mqtt", CP_PROVISION_MQTT, env.port_sas, n, v)) < 0)
+  if (target.port_mqtt && (i = run("mqtt", CP_PROVISION_MQTT, target.port_mqtt, n, v)) < 0)
     goto out;
-  if (i == 0)
+  if (target.port_mqtt && i == 0)
     report("provision, MQTT", v, n);
-  if ((i = run("wss", CP_PROVISION_MQTT_WS, env.port_wss, n, v)) < 0)
+  if (target.port_wss && (i = run("wss", CP_PROVISION_MQTT_WS, target.port_wss, n, v)) < 0)
     goto out;
-  if (i == 0)
+  if (target.port_wss && i == 0)
     report("provision, MQTT over WSS", v, n);
-  if ((i = run("https", CP_PROVISION_HTTPS, https_port, n, v)) < 0)
+  if ((i = run("https", CP_PROVISION_HTTPS, target.port_https, n, v)) < 0)
     goto out;
   if (i == 0)
     report("provision, HTTPS", v, n);
@@ -147,8 +195,10 @@ int main(int argc, char **argv)
   report("device crypto only (key+CSR)", v, n);
   rc = 0;
 out:
-  sdk_https_stop();
-  it_env_stop(&env);
+  if (!external) {
+    sdk_https_stop();
+    it_env_stop(&env);
+  }
   free(v);
   return rc;
 }
