@@ -63,6 +63,17 @@ static int tcti_name_known(const char *conf)
   return 0;
 }
 
+static TSS2_RC probe(ESYS_CONTEXT *esys)
+{
+  TPMS_CAPABILITY_DATA *cap = NULL;
+  TSS2_RC rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 1, NULL,
+                                  &cap);
+
+  Esys_Free(cap);
+  return rc;
+}
+
 cp_result cp_posix_tpm_open(cp_posix_tpm *tpm, const char *tcti)
 {
   TSS2_TCTI_CONTEXT *tctx = NULL;
@@ -92,9 +103,15 @@ cp_result cp_posix_tpm_open(cp_posix_tpm *tpm, const char *tcti)
            Tss2_RC_Decode(rc));
     return CP_ERR_TPM;
   }
-  /* A real TPM is started by firmware; a simulator may not be. */
-  rc = Esys_Startup(esys, TPM2_SU_CLEAR);
-  if (rc != TSS2_RC_SUCCESS && (rc & 0xFFFFu) != TPM2_RC_INITIALIZE) {
+  /* Probe with a harmless command. A real TPM is started by firmware; a bare
+   * simulator answers TPM_RC_INITIALIZE until TPM2_Startup. */
+  rc = probe(esys);
+  if ((rc & 0xFFFFu) == TPM2_RC_INITIALIZE) {
+    rc = Esys_Startup(esys, TPM2_SU_CLEAR);
+    if (rc == TSS2_RC_SUCCESS)
+      rc = probe(esys);
+  }
+  if (rc != TSS2_RC_SUCCESS) {
     Esys_Finalize(&esys);
     Tss2_TctiLdr_Finalize(&tctx);
     cp_log(CP_LOG_ERROR, "tpm: TPM unreachable or not answering on tcti '%s': %s",

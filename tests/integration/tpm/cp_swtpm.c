@@ -105,7 +105,7 @@ static void remove_dir(const char *dir)
   rmdir(dir);
 }
 
-static pid_t spawn_swtpm(const cp_swtpm *s)
+static pid_t spawn_swtpm(const cp_swtpm *s, const char *flags)
 {
   char server[96], ctrl[96], state[300];
   pid_t parent = getpid();
@@ -127,12 +127,17 @@ static pid_t spawn_swtpm(const cp_swtpm *s)
     dup2(devnull, STDOUT_FILENO);
   }
   execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server, "--ctrl", ctrl,
-         "--tpmstate", state, "--flags", "not-need-init,startup-clear",
+         "--tpmstate", state, "--flags", flags,
          (char *)NULL);
   _exit(127);
 }
 
 int cp_swtpm_start(cp_swtpm *s)
+{
+  return cp_swtpm_start_flags(s, "not-need-init,startup-clear");
+}
+
+int cp_swtpm_start_flags(cp_swtpm *s, const char *flags)
 {
   char tmpl[] = "/tmp/cp-swtpm-XXXXXX";
   const char *tmpdir = getenv("TMPDIR");
@@ -152,7 +157,7 @@ int cp_swtpm_start(cp_swtpm *s)
     s->port = cp_swtpm_free_port_pair();
     if (s->port < 0)
       break;
-    s->pid = spawn_swtpm(s);
+    s->pid = spawn_swtpm(s, flags);
     if (s->pid < 0)
       break;
     /* wait up to 5 s for both ports to accept */

@@ -19,6 +19,10 @@ typedef struct cp_swtpm {
  */
 int cp_swtpm_start(cp_swtpm *s);
 
+/** As cp_swtpm_start() with swtpm's --flags @p flags (e.g. "not-need-init":
+ *  a TPM that still needs TPM2_Startup). */
+int cp_swtpm_start_flags(cp_swtpm *s, const char *flags);
+
 /** Kill swtpm (SIGTERM, then SIGKILL), reap it, remove its state dir. */
 void cp_swtpm_stop(cp_swtpm *s);
 

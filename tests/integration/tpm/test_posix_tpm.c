@@ -250,6 +250,28 @@ static void test_cp_posix_tpm_open_unreachable_returns_tpm_error(void **state)
   cp_log_set_callback(NULL, NULL, CP_LOG_ERROR);
 }
 
+/* A TPM nobody started yet (no firmware, bare simulator): open sends Startup. */
+static void test_cp_posix_tpm_open_unstarted_tpm_sends_startup(void **state)
+{
+  cp_swtpm sw;
+  cp_posix_tpm t;
+  cp_tpm tpm;
+  uint8_t buf[CP_TPM_PUBLIC_MAX];
+  size_t len = 0;
+
+  (void)state;
+  assert_int_equal(cp_swtpm_start_flags(&sw, "not-need-init"), 0);
+  assert_int_equal(cp_posix_tpm_open(&t, sw.tcti), CP_OK);
+  assert_int_equal(cp_posix_tpm_interface(&t, &tpm), CP_OK);
+  assert_int_equal(cp_tpm_get_public(&tpm, CP_TPM_KEY_SRK, buf, sizeof buf, &len), CP_OK);
+  assert_true(len > 256);
+  cp_posix_tpm_close(&t);
+  /* reopening the now started TPM works too (no second Startup needed) */
+  assert_int_equal(cp_posix_tpm_open(&t, sw.tcti), CP_OK);
+  cp_posix_tpm_close(&t);
+  cp_swtpm_stop(&sw);
+}
+
 static void test_cp_posix_tpm_open_unknown_tcti_returns_config_error(void **state)
 {
   cp_posix_tpm t;
@@ -288,6 +310,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_cp_tpm_hmac_sha256_persisted_key_matches_openssl, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cp_tpm_hmac_sha256_long_input_uses_sequence_and_matches, setup, teardown),
     cmocka_unit_test(test_cp_posix_tpm_open_unreachable_returns_tpm_error),
+    cmocka_unit_test(test_cp_posix_tpm_open_unstarted_tpm_sends_startup),
     cmocka_unit_test(test_cp_posix_tpm_open_unknown_tcti_returns_config_error),
     cmocka_unit_test_setup_teardown(test_cp_tpm_calls_null_arguments_return_invalid_arg, setup, teardown),
   };
