@@ -25,7 +25,7 @@ static void close_client(cp_posix_mqtt *m)
   if (m->_internal.client != NULL) {
     MQTTClient client = m->_internal.client;
     if (m->_internal.connected)
-      MQTTClient_disconnect(client, 1000);
+      MQTTClient_disconnect(client, 0); /* in-flight PUBACKs do not matter now */
     MQTTClient_destroy(&client);
   }
   m->_internal.client = NULL;
@@ -152,8 +152,9 @@ static cp_result mqtt_publish(void *ctx, const char *topic, const void *payload,
     return r;
   rc = MQTTClient_publish(m->_internal.client, topic, (int)len, len ? payload : "", qos, 0,
                           &token);
-  if (rc == MQTTCLIENT_SUCCESS && qos > 0)
-    rc = MQTTClient_waitForCompletion(m->_internal.client, token, 10000);
+  /* No MQTTClient_waitForCompletion(): it always spends a 100 ms yield. The
+   * PUBACK is processed by later receive() calls, as coreMQTT's process loop does. */
+  (void)token;
   if (rc == MQTTCLIENT_SUCCESS)
     return CP_OK;
   cp_error_detail_set(detail, "", "publish to %s failed (%s)", topic, MQTTClient_strerror(rc));

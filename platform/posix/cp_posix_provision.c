@@ -210,14 +210,19 @@ static cp_result timeout_error(prov_run *run, const char *what)
 }
 
 /* WAIT: sleep as told, unless that would pass the deadline. */
-static cp_result do_wait(prov_run *run, uint32_t wait_s)
+static cp_result do_wait(prov_run *run, const cp_prov_step *step)
 {
-  int64_t ms = (int64_t)wait_s * 1000;
+  int64_t ms = (int64_t)step->wait_s * 1000;
 
   if (ms >= remaining_ms(run)) {
+    /* keep what the server last said (status, errorCode) */
+    run->res->error.status = step->detail->status;
+    run->res->error.error_code = step->detail->error_code;
     cp_error_detail_set(&run->res->error, "retry-after",
-                        "server asked to retry after %u s, beyond the %u ms timeout",
-                        (unsigned)wait_s, (unsigned)run->cfg->timeout_ms);
+                        "server answered %d and asked to retry after %u s, beyond the %u ms "
+                        "timeout (%s)",
+                        step->detail->status, (unsigned)step->wait_s,
+                        (unsigned)run->cfg->timeout_ms, step->detail->message);
     return CP_ERR_TIMEOUT;
   }
   if (ms > 0)
@@ -258,8 +263,12 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
   }
   o.timeout_ms = (uint32_t)remaining_ms(run);
   r = t.vtable->connect(t.ctx, &o, err);
+  cp_log(CP_LOG_DEBUG, "provision: connect %s (%lld ms left)", cp_result_str(r),
+         (long long)remaining_ms(run));
   if (r == CP_OK)
     r = t.vtable->subscribe(t.ctx, CP_DPS_TOPIC_RES_FILTER, 1, err);
+  cp_log(CP_LOG_DEBUG, "provision: subscribed %s (%lld ms left)", cp_result_str(r),
+         (long long)remaining_ms(run));
   while (r == CP_OK) {
     cp_prov_client_next(&run->client, &step);
     if (step.action == CP_PROV_ACTION_DONE) {
@@ -274,8 +283,10 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
       if (r == CP_OK)
         r = t.vtable->publish(t.ctx, run->topic, run->body, len, 1, err);
       run->res->requests++;
+      cp_log(CP_LOG_DEBUG, "provision: published %s (%lld ms left)", run->topic,
+             (long long)remaining_ms(run));
     } else if (step.action == CP_PROV_ACTION_WAIT) {
-      r = do_wait(run, step.wait_s);
+      r = do_wait(run, &step);
     } else {
       int64_t left = remaining_ms(run);
       if (left == 0) {
@@ -287,6 +298,8 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
       if (r == CP_ERR_TIMEOUT) {
         r = timeout_error(run, "no provisioning reply from");
       } else if (r == CP_OK) {
+        cp_log(CP_LOG_DEBUG, "provision: received %s (%lld ms left)", run->reply_topic,
+               (long long)remaining_ms(run));
         cp_result fed = cp_prov_client_on_mqtt_message(&run->client, run->reply_topic,
                                                        strlen(run->reply_topic), run->reply,
                                                        len);
@@ -298,6 +311,7 @@ static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
     }
   }
   t.vtable->disconnect(t.ctx);
+  cp_log(CP_LOG_DEBUG, "provision: disconnected (%lld ms left)", (long long)remaining_ms(run));
   return r;
 }
 
@@ -329,7 +343,7 @@ static cp_result run_https(prov_run *run, cp_http_transport *given)
       break;
     }
     if (step.action == CP_PROV_ACTION_WAIT) {
-      r = do_wait(run, step.wait_s);
+      r = do_wait(run, &step);
       continue;
     }
     /* SEND (RECEIVE cannot happen: HTTPS replies synchronously) */

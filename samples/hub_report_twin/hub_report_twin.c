@@ -23,6 +23,7 @@ static void usage(FILE *out)
     "  --hub H[:P]           assigned hub (as provisioning returned it)\n"
     "  --port P              port (default: from --hub, else 8883 / 443 with --wss)\n"
     "  --wss                 MQTT over WebSockets instead of MQTT over TLS\n"
+    "  --connect-host A      dial A instead of the hub name (e.g. 127.0.0.1)\n"
     "  --device-id D         device id\n"
     "  --cert F              PEM chain from provisioning (leaf first)\n"
     "  --key F               PEM key of the leaf\n"
@@ -63,7 +64,7 @@ static cp_result report_body(const char *chain_path, char *body, size_t size)
 int main(int argc, char **argv)
 {
   static const struct option opts[] = {
-    {"hub", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"wss", 0, 0, 'w'}, {"device-id", 1, 0, 'd'},
+    {"hub", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"wss", 0, 0, 'w'}, {"connect-host", 1, 0, 'A'}, {"device-id", 1, 0, 'd'},
     {"cert", 1, 0, 'C'}, {"key", 1, 0, 'k'}, {"trust-bundle", 1, 0, 'c'},
     {"watch-s", 1, 0, 'W'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0},
   };
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     case 'h': cfg.host = optarg; break;
     case 'p': cfg.port = (uint16_t)atoi(optarg); break;
     case 'w': cfg.wire = CP_MQTT_WIRE_WSS; break;
+    case 'A': cfg.connect_host = optarg; break;
     case 'd': cfg.device_id = optarg; break;
     case 'C': cfg.cert_chain_path = optarg; break;
     case 'k': cfg.key_path = optarg; break;

@@ -60,7 +60,11 @@ typedef struct cp_mqtt_transport_vtable {
                        cp_error_detail *detail);
   /** Subscribe and wait for SUBACK. */
   cp_result (*subscribe)(void *ctx, const char *filter, int qos, cp_error_detail *detail);
-  /** Publish (QoS 0 or 1; QoS 1 waits for PUBACK). */
+  /**
+   * Publish (QoS 0 or 1). Returns once the message is handed to the network;
+   * a QoS 1 PUBACK is processed by later receive() calls (the reply to a
+   * request is what confirms it).
+   */
   cp_result (*publish)(void *ctx, const char *topic, const void *payload, size_t len,
                        int qos, cp_error_detail *detail);
   /**

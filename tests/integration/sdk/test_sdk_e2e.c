@@ -14,9 +14,6 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <event2/event.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,84 +23,17 @@
 #include "certpilot/cp_platform.h"
 #include "certpilot/cp_provision.h"
 #include "certpilot/cp_x509.h"
-#include "cps_http.h"
 #include "hub_mgmt_twin.h"
 #include "hub_it_env.h"
 #include "hub_twin.h"
+#include "sdk_it_https.h"
 
 #define GROUP_KEY "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
 #define IND_KEY "aW5kaXZpZHVhbC1rZXktZm9yLXRlc3RzLTAxMjM0NTY="
 #define WRONG_KEY "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktMDE="
 
 static it_env env;
-
-/* The HTTPS DPS front end, on its own service and event-loop thread. */
-static struct {
-  cps_service *svc;
-  struct event_base *base;
-  struct event *tick;
-  cps_http *http;
-  pthread_t thread;
-  atomic_bool stop;
-  int port;
-} https;
-
-static void https_tick(evutil_socket_t fd, short what, void *arg)
-{
-  (void)fd;
-  (void)what;
-  (void)arg;
-  if (atomic_load(&https.stop))
-    event_base_loopexit(https.base, NULL);
-}
-
-static void *https_loop(void *arg)
-{
-  (void)arg;
-  event_base_dispatch(https.base);
-  return NULL;
-}
-
-static int https_start(void)
-{
-  struct timeval tv = {0, 100000};
-  cps_service_config sc;
-  cps_http_config hc;
-  cps_error err = {{0}};
-
-  cps_service_config_default(&sc);
-  sc.db_path = env.db;
-  sc.dev_mode = true;
-  sc.retry_after_s = 1;
-  if (cps_service_open(&sc, &https.svc, &err) != CPS_OK)
-    return -1;
-  https.base = event_base_new();
-  memset(&hc, 0, sizeof hc);
-  hc.dps_addr = "127.0.0.1";
-  hc.mgmt_addr = "127.0.0.1";
-  hc.cert_file = env.cert_file;
-  hc.key_file = env.key_file;
-  hc.timeout_s = 10;
-  if (https.base == NULL || cps_http_start(https.base, https.svc, &hc, &https.http, &err) != CPS_OK) {
-    fprintf(stderr, "https front end: %s\n", err.msg);
-    return -1;
-  }
-  https.port = cps_http_dps_port(https.http);
-  https.tick = event_new(https.base, -1, EV_PERSIST, https_tick, NULL);
-  if (https.tick == NULL || event_add(https.tick, &tv) != 0)
-    return -1;
-  return pthread_create(&https.thread, NULL, https_loop, NULL) == 0 ? 0 : -1;
-}
-
-static void https_stop(void)
-{
-  atomic_store(&https.stop, true);
-  pthread_join(https.thread, NULL);
-  event_free(https.tick);
-  cps_http_free(https.http);
-  event_base_free(https.base);
-  cps_service_close(https.svc);
-}
+static int https_port;
 static cp_provision_result res; /* large */
 static cp_hub_client hub;       /* large */
 
@@ -212,13 +142,13 @@ static int setup(void **state)
     return -1;
   if (hub_broker_sync_trust(env.broker) != CP_OK)
     return -1;
-  return https_start();
+  return sdk_https_start(&env, 1, &https_port);
 }
 
 static int teardown(void **state)
 {
   (void)state;
-  https_stop();
+  sdk_https_stop();
   it_env_stop(&env);
   return 0;
 }
@@ -261,7 +191,7 @@ static cp_provision_config config_for(cp_provision_transport tr, kind k, const c
   c.timeout_ms = 20000;
   c.registration_id = regid;
   if (tr == CP_PROVISION_HTTPS)
-    c.port = (uint16_t)https.port;
+    c.port = (uint16_t)https_port;
   else if (tr == CP_PROVISION_MQTT_WS)
     c.port = (uint16_t)env.port_wss;
   else
