@@ -29,7 +29,7 @@ static void usage(FILE *out) {
           "                        [--ready-file PATH] [--admin-token-file PATH]\n"
           "                        [--mqtt true|false] [--mqtt-listen ADDR] [--mqtt-port N]\n"
           "                        [--mqtt-sas-port N] [--mqtt-wss-port N] [--hub-name HOST]\n"
-          "                        [--mosquitto PATH] [--mqtt-plugin PATH]\n"
+          "                        [--mosquitto PATH] [--mqtt-plugin PATH] [--mqtt-reply-qos 0|1]\n"
           "       certpilot-server admin --help\n"
           "Listens on 127.0.0.1:8443 (DPS) and 127.0.0.1:8444 (management) by default;\n"
           "MQTT (mosquitto child) on 8883 (client cert), 8884 (SAS), 8885 (WebSockets).\n"

@@ -299,7 +299,9 @@ static void *watch(void *arg) {
       pthread_mutex_unlock(&b->mu);
       if (give_up) {
         char why[256];
-        snprintf(why, sizeof why, "mosquitto %s on restart; giving up", what);
+        snprintf(why, sizeof why,
+                 "mosquitto %s on restart; it died more than %d times within %d s, giving up",
+                 what, b->cfg.max_restarts, b->cfg.restart_window_s);
         logf_("%s", why);
         if (b->cfg.on_failed) b->cfg.on_failed(b->cfg.on_failed_ctx, why);
         return NULL;

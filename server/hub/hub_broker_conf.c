@@ -75,6 +75,8 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
     return bad(err, err_len, "broker: retry_after_s %d is not 0..300", cfg->retry_after_s);
   if (cfg->recheck_ms < 50 || cfg->recheck_ms > 60000)
     return bad(err, err_len, "broker: recheck_ms %d is not 50..60000", cfg->recheck_ms);
+  if (cfg->reply_qos != 0 && cfg->reply_qos != 1)
+    return bad(err, err_len, "broker: reply_qos %d is not 0 or 1", cfg->reply_qos);
   if (cfg->max_restarts < 0 || cfg->restart_window_s < 1 || cfg->trust_refresh_ms < 100)
     return bad(err, err_len, "broker: restart / refresh limits out of range");
   if (!cfg->trust_fn) return bad(err, err_len, "broker: trust_fn is required");
@@ -103,12 +105,15 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
        "log_type error\nlog_type warning\nlog_type notice\n"
        "connection_messages true\n"
        "max_packet_size 65536\n"
+       "set_tcp_nodelay true\n"
        "plugin %s\n"
        "plugin_opt_db_path %s\n"
        "plugin_opt_hub_name %s\n"
        "plugin_opt_retry_after %d\n"
-       "plugin_opt_recheck_ms %d\n",
-       cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms);
+       "plugin_opt_recheck_ms %d\n"
+       "plugin_opt_reply_qos %d\n",
+       cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms,
+       cfg->reply_qos);
   /* X.509 onboarding and hub connections: client certificate required.
    * capath (not cafile) so that CAs added at run time are seen without a
    * restart; the plugin makes the real trust decision. */

@@ -54,6 +54,8 @@ typedef struct hub_broker_config {
   int port_wss;               /**< WebSockets over TLS, 0 = no WebSockets listener */
   int retry_after_s;          /**< Retry-After of DPS 202 replies (default 1) */
   int recheck_ms;             /**< plugin revocation / desired poll period (default 500) */
+  int reply_qos;              /**< QoS of DPS / twin responses and desired notifications, 0 or 1
+                                   (default 0; see docs/server-mqtt.md "Response QoS") */
   int max_restarts;           /**< crashes tolerated within restart_window_s (default 5) */
   int restart_window_s;       /**< window for max_restarts (default 60) */
   int trust_refresh_ms;       /**< how often trust_fn is polled (default 2000) */

@@ -29,6 +29,7 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
   memset(o, 0, sizeof *o);
   o->retry_after_s = 1;
   o->recheck_ms = 500;
+  o->reply_qos = 0;
   for (int i = 0; i < n; i++) {
     const char *k = opts[i].key, *v = opts[i].value;
     if (!k || !v) continue;
@@ -54,6 +55,12 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
         return -1;
       }
       o->recheck_ms = (int)x;
+    } else if (strcmp(k, "reply_qos") == 0) {
+      if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_reply_qos: '%s' is not 0 or 1", v);
+        return -1;
+      }
+      o->reply_qos = v[0] - '0';
     } else {
       mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: unknown option plugin_opt_%s", k);
       return -1;
@@ -303,6 +310,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     goto fail;
   }
   clock_gettime(CLOCK_MONOTONIC, &p->last_poll);
+  hub_reply_qos = p->opts.reply_qos;
   *userdata = p;
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "certpilot: plugin ready (hub '%s', id scope '%s')",
                        p->opts.hub_name, cps_service_id_scope(p->svc));

@@ -87,6 +87,14 @@ int hub_server_options_set(hub_server_options *o, const char *key, const char *v
   if (!strcmp(key, "mqtt-port")) return port_value(key, v, 0, &o->port_cert, where);
   if (!strcmp(key, "mqtt-sas-port")) return port_value(key, v, 0, &o->port_sas, where);
   if (!strcmp(key, "mqtt-wss-port")) return port_value(key, v, -1, &o->port_wss, where);
+  if (!strcmp(key, "mqtt-reply-qos")) {
+    if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+      fprintf(stderr, "certpilot-server: %s: mqtt-reply-qos must be 0 or 1 (got '%s')\n", where, v);
+      return -1;
+    }
+    o->reply_qos = v[0] - '0';
+    return 1;
+  }
   return 0;
 }
 
@@ -177,6 +185,7 @@ int hub_server_start(const hub_server_options *o, const cps_service_config *sc,
   c->cert_file = cert_file;
   c->key_file = key_file;
   c->retry_after_s = sc->retry_after_s;
+  c->reply_qos = o->reply_qos;
   c->trust_fn = hub_trust_from_core;
   c->trust_ctx = h->trust_svc;
   c->on_failed = on_failed;

@@ -29,6 +29,7 @@ typedef struct hub_server_options {
   char *hub_name;      /**< "hub-name": this hub's host name, as enrollments' "hub" (default localhost) */
   char *mosquitto;     /**< "mosquitto": broker executable (default /usr/sbin/mosquitto) */
   char *plugin;        /**< "mqtt-plugin": certpilot_mosquitto.so (default: found next to the binary) */
+  int reply_qos;       /**< "mqtt-reply-qos": QoS of DPS / twin replies, 0 or 1 (default 0) */
 } hub_server_options;
 
 /** @brief Defaults. */

@@ -21,6 +21,9 @@
 #include "cps_sas.h"
 #include "hub_trust_core.h"
 
+int it_retry_after_s = 1;
+int it_reply_qos = 0;
+
 int it_free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a;
@@ -90,7 +93,7 @@ int it_env_start(it_env *e) {
   cps_service_config_default(&sc);
   sc.db_path = e->db;
   sc.dev_mode = true;
-  sc.retry_after_s = 1;
+  sc.retry_after_s = it_retry_after_s;
   cps_error err = {{0}};
   if (cps_service_open(&sc, &e->svc, &err) != CPS_OK) {
     fprintf(stderr, "service: %s\n", err.msg);
@@ -113,10 +116,11 @@ int it_env_start(it_env *e) {
     e->cfg.key_file = e->key_file;
     e->cfg.port_mqtts_cert = e->port_cert;
     e->cfg.port_mqtts_sas = e->port_sas;
-    e->cfg.port_wss = e->port_wss;
+    e->cfg.port_wss = getenv("CP_IT_NO_WSS") ? 0 : e->port_wss; /* bench comparison */
     e->cfg.recheck_ms = 200;
     e->cfg.trust_refresh_ms = 200;
-    e->cfg.retry_after_s = 1;
+    e->cfg.retry_after_s = it_retry_after_s;
+    e->cfg.reply_qos = getenv("CP_IT_REPLY_QOS1") ? 1 : it_reply_qos;
     e->cfg.trust_fn = hub_trust_from_core;
     e->cfg.trust_ctx = e->trust_svc;
     char why[256] = "";

@@ -25,6 +25,11 @@ typedef struct it_env {
   char id_scope[64];
 } it_env;
 
+/** Retry-After of DPS 202 replies used by it_env_start() (default 1). */
+extern int it_retry_after_s;
+/** QoS of the plugin's replies used by it_env_start() (default 0; CP_IT_REPLY_QOS1=1 forces 1). */
+extern int it_reply_qos;
+
 /** Free TCP port on 127.0.0.1 (bind port 0). */
 int it_free_port(void);
 /** Run a shell command quietly; returns its exit status. */
