@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/crypto.h>
 
 #include "admin_cli.h"
@@ -25,7 +26,7 @@ static void usage(FILE *out) {
           "                        [--dps-port N] [--mgmt-listen ADDR] [--mgmt-port N] [--dev]\n"
           "                        [--id-scope S] [--namespace NAME] [--hostnames a,b]\n"
           "                        [--retry-after S] [--rate-limit R] [--rate-burst N]\n"
-          "                        [--crl-next-update S] [--max-lifetime S]\n"
+          "                        [--crl-next-update S] [--max-lifetime S] [--threads N]\n"
           "                        [--ready-file PATH] [--admin-token-file PATH]\n"
           "                        [--mqtt true|false] [--mqtt-listen ADDR] [--mqtt-port N]\n"
           "                        [--mqtt-sas-port N] [--mqtt-wss-port N] [--hub-name HOST]\n"
@@ -131,8 +132,10 @@ static int run(server_config *cfg) {
     cps_service_close(svc);
     return 1;
   }
+  evthread_use_pthreads();
   struct event_base *base = event_base_new();
-  cps_http_config hc = {cfg->dps_listen, cfg->dps_port, cfg->mgmt_listen, cfg->mgmt_port, cert, key, 30};
+  cps_http_config hc = {cfg->dps_listen, cfg->dps_port, cfg->mgmt_listen, cfg->mgmt_port,
+                        cert, key, 30, cfg->threads - 1, &sc};
   cps_http *http = NULL;
   if (!base || cps_http_start(base, svc, &hc, &http, &err) != CPS_OK) {
     fprintf(stderr, "certpilot-server: %s\n", err.msg[0] ? err.msg : "cannot start");

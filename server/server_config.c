@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int set_str(char **dst, const char *v) {
   char *c = strdup(v);
@@ -43,6 +44,8 @@ void server_config_default(server_config *c) {
   set_str(&c->mgmt_listen, "127.0.0.1");
   set_str(&c->id_scope, "0ne00000001");
   set_str(&c->namespace_name, "certpilot");
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  c->threads = cpus < 1 ? 1 : (cpus > 8 ? 8 : (int)cpus);
   c->dps_port = 8443;
   c->mgmt_port = 8444;
   c->retry_after = 1;
@@ -70,6 +73,11 @@ int server_config_set(server_config *c, const char *key, const char *v, const ch
   if (!strcmp(key, "retry-after")) {
     if (parse_long(key, v, 0, 300, &n, where)) return -1;
     c->retry_after = (int)n;
+    return 0;
+  }
+  if (!strcmp(key, "threads")) {
+    if (parse_long(key, v, 1, 64, &n, where)) return -1;
+    c->threads = (int)n;
     return 0;
   }
   if (!strcmp(key, "rate-burst")) {

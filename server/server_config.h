@@ -25,6 +25,7 @@ typedef struct server_config {
   int rate_burst;         /**< "rate-burst": bucket size (default 100) */
   long crl_next_update;   /**< "crl-next-update": seconds (default 86400) */
   long max_lifetime;      /**< "max-lifetime": exit after this many seconds (0 = never) */
+  int threads;            /**< "threads": DPS threads (default: online CPUs, at most 8) */
   char *ready_file;       /**< "ready-file": write endpoints here (shell KEY=value) once listening */
   char *admin_token_file; /**< "admin-token-file": also write the first-start admin token here (0600) */
   hub_server_options mqtt; /**< "mqtt", "mqtt-*", "hub-name", "mosquitto": see server/hub/hub_server.h */

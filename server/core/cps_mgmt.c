@@ -173,14 +173,12 @@ cps_result cps_mgmt_handle(cps_service *svc, const cps_principal *who, const cha
   } else if (!path_ok || rq.nseg == 0) {
     mgmt_error(resp, 404, "no such resource");
   } else {
-    const char *ctype_json = NULL;
+    /* Every body is JSON except the BYOR certificate upload (PEM). */
     if (body && body_len > 0 && !(rq.nseg == 3 && !strcmp(rq.seg[2], "certificate"))) {
       rq.json = cJSON_ParseWithLength(body, body_len);
-      ctype_json = rq.json ? "ok" : NULL;
       if (!rq.json) mgmt_error(resp, 400, "body is not valid JSON");
     }
     if (!resp->status) {
-      (void)ctype_json;
       const char *res = rq.seg[0];
       if (!strcmp(res, "credential")) mgmt_credential(&rq, resp);
       else if (!strcmp(res, "policies")) mgmt_policy(&rq, resp);

@@ -139,8 +139,9 @@ void mgmt_credential(mgmt_req *rq, cps_mgmt_response *resp) {
     }
     char id[32];
     snprintf(id, sizeof id, "%lld", c.id);
-    cps_store_begin(svc->store);
-    r = mgmt_exec(svc, "UPDATE credential SET deleted=1, root_key=NULL WHERE id=?", id, NULL);
+    r = cps_store_begin(svc->store);
+    if (r == CPS_OK)
+      r = mgmt_exec(svc, "UPDATE credential SET deleted=1, root_key=NULL WHERE id=?", id, NULL);
     if (r == CPS_OK)
       r = mgmt_exec(svc, "UPDATE ica SET trusted=0, state='retired' WHERE policy_id IN"
                          " (SELECT id FROM policy WHERE credential_id=?)", id, NULL);
@@ -310,10 +311,11 @@ static void policy_create(mgmt_req *rq, cps_mgmt_response *resp) {
     cred_clear(&c);
     return mgmt_error(resp, 409, "policy '%s' exists", p.name);
   }
-  cps_store_begin(svc->store);
   sqlite3_stmt *s = NULL;
+  int began = cps_store_begin(svc->store) == CPS_OK;
   r = CPS_ERR_STORE;
-  if (sqlite3_prepare_v2(cps_service_db(svc),
+  if (began &&
+      sqlite3_prepare_v2(cps_service_db(svc),
                          "INSERT INTO policy(name, validity_s, byor, state, created, credential_id)"
                          " VALUES(?, ?, ?, ?, ?, ?)",
                          -1, &s, NULL) == SQLITE_OK) {
@@ -357,9 +359,10 @@ static void policy_revoke(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp) 
   char pid[32], now[32];
   snprintf(pid, sizeof pid, "%lld", p->id);
   snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-  cps_store_begin(svc->store);
-  cps_result r = mgmt_exec(svc, "UPDATE ica SET state='revoked', trusted=0, revoked_at=? WHERE"
-                                " policy_id=? AND state IN ('active','pending')", now, pid, NULL);
+  cps_result r = cps_store_begin(svc->store);
+  if (r == CPS_OK)
+    r = mgmt_exec(svc, "UPDATE ica SET state='revoked', trusted=0, revoked_at=? WHERE"
+                       " policy_id=? AND state IN ('active','pending')", now, pid, NULL);
   if (r == CPS_OK && !p->byor) r = crl_bump_root(svc, c.id);
   if (r == CPS_OK && p->byor) r = mgmt_exec(svc, "UPDATE policy SET state='pending' WHERE id=?", pid, NULL);
   if (r == CPS_OK) r = ica_create(svc, p, &c);
@@ -438,8 +441,8 @@ static void policy_byor_upload(mgmt_req *rq, policy_row *p, cps_mgmt_response *r
   cps_result r = cps_pki_cert_to_der(ica, &ica_der, &ica_len);
   if (r == CPS_OK) r = cps_pki_cert_to_der(root, &root_der, &root_len);
   sk_X509_pop_free(sk, X509_free);
+  if (r == CPS_OK) r = cps_store_begin(svc->store);
   if (r == CPS_OK) {
-    cps_store_begin(svc->store);
     r = CPS_ERR_STORE;
     if (sqlite3_prepare_v2(cps_service_db(svc),
                            "UPDATE ica SET cert=?, root=?, state='active', trusted=1 WHERE id=?", -1,

@@ -283,9 +283,10 @@ void mgmt_device(mgmt_req *rq, cps_mgmt_response *resp) {
   if (!strcmp(action, "revoke")) {
     char rev[CPS_REVOCATION_ID_HEX_LEN + 1];
     if ((r = cps_pki_revocation_id_new(rev)) != CPS_OK) return mgmt_fail(resp, r, "random failed");
-    cps_store_begin(svc->store);
-    r = mgmt_exec(svc, "UPDATE device SET revocation_id=?, updated=?, etag=etag+1 WHERE id=?", rev,
-                  now, d.id, NULL);
+    r = cps_store_begin(svc->store);
+    if (r == CPS_OK)
+      r = mgmt_exec(svc, "UPDATE device SET revocation_id=?, updated=?, etag=etag+1 WHERE id=?",
+                    rev, now, d.id, NULL);
     if (r == CPS_OK)
       r = mgmt_exec(svc, "UPDATE ica SET crl_number=crl_number+1 WHERE id IN (SELECT ica_id FROM"
                          " issued WHERE device_id=? AND revoked=0)", d.id, NULL);

@@ -237,6 +237,10 @@ static cps_result name_cn(X509_NAME *name, char *out, size_t out_size) {
   return r;
 }
 
+cps_result cps_pki_req_cn(X509_REQ *req, char *out, size_t out_size) {
+  return name_cn(X509_REQ_get_subject_name(req), out, out_size);
+}
+
 cps_result cps_pki_cert_cn(X509 *cert, char *out, size_t out_size) {
   return name_cn(X509_get_subject_name(cert), out, out_size);
 }

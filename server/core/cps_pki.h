@@ -112,6 +112,9 @@ cps_result cps_pki_revocation_id_new(char out[CPS_REVOCATION_ID_HEX_LEN + 1]);
  */
 cps_result cps_pki_revocation_id_get(X509 *cert, char *out, size_t out_size);
 
+/** @brief Subject CN of request @p req into @p out. CPS_ERR_INVALID when absent, repeated or too long. */
+cps_result cps_pki_req_cn(X509_REQ *req, char *out, size_t out_size);
+
 /** @brief Subject CN of @p cert into @p out. CPS_ERR_INVALID when absent or too long. */
 cps_result cps_pki_cert_cn(X509 *cert, char *out, size_t out_size);
 

@@ -33,6 +33,9 @@
 #include "cps_result.h"
 #include "cps_service.h"
 
+/** Seconds an operation's result stays available to status lookups. */
+#define CPS_PROV_OPERATION_TTL_S 86400
+
 /** Largest register body accepted by front ends (bytes); larger → 413 (413001). */
 #define CPS_PROV_MAX_BODY 16384
 

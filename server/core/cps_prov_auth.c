@@ -40,7 +40,13 @@ static int x509_matches(const cps_enrollment *e, const cps_prov_request *req, cp
   int ok = 0;
   if (!e->group) {
     ok = X509_cmp(enr, req->client_cert) == 0;
-    if (!ok) cps_fail(err, CPS_ERR_UNAUTHORIZED, "x509: certificate differs from the enrollment's");
+    if (!ok) {
+      cps_fail(err, CPS_ERR_UNAUTHORIZED, "x509: certificate differs from the enrollment's");
+    } else if (X509_cmp_current_time(X509_get0_notBefore(enr)) > 0 ||
+               X509_cmp_current_time(X509_get0_notAfter(enr)) < 0) {
+      ok = 0;
+      cps_fail(err, CPS_ERR_UNAUTHORIZED, "x509: certificate is not valid now");
+    }
   } else {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();

@@ -41,6 +41,7 @@ static const char *const SCHEMA =
     "CREATE INDEX IF NOT EXISTS issued_ica ON issued(ica_id, revoked);"
     "CREATE TABLE IF NOT EXISTS operation(id TEXT PRIMARY KEY, registration_id TEXT NOT NULL"
     " COLLATE NOCASE, status TEXT NOT NULL, result TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS operation_created ON operation(created);"
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " time INTEGER NOT NULL, token_name TEXT NOT NULL, role TEXT NOT NULL,"
     " operation TEXT NOT NULL, target TEXT NOT NULL, result INTEGER NOT NULL);"

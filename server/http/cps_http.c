@@ -4,7 +4,10 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -51,7 +54,7 @@ static int bound_port(struct evhttp_bound_socket *s) {
 
 static struct evhttp *listener(struct event_base *base, cps_http *h, const char *addr, int port,
                                size_t max_body, void (*cb)(struct evhttp_request *, void *),
-                               int timeout_s, int *bound, cps_error *err) {
+                               int timeout_s, int *bound, int *fd_out, cps_error *err) {
   struct evhttp *http = evhttp_new(base);
   if (!http) return NULL;
   evhttp_set_bevcb(http, make_bev, h->ssl);
@@ -68,7 +71,49 @@ static struct evhttp *listener(struct event_base *base, cps_http *h, const char 
     return NULL;
   }
   *bound = bound_port(s);
+  *fd_out = evhttp_bound_socket_get_fd(s);
+  /* Replies go out as several TLS records; without TCP_NODELAY (inherited by accepted sockets
+   * on Linux) Nagle + delayed ACK add ~40 ms per request. */
+  int one = 1;
+  setsockopt(*fd_out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return http;
+}
+
+static void *worker_main(void *arg) {
+  cps_http_worker *w = arg;
+  event_base_dispatch(w->base);
+  return NULL;
+}
+
+/* Start one extra DPS thread accepting on a dup of @p fd. */
+static cps_result worker_start(cps_http *h, cps_http_worker *w, int fd, int timeout,
+                               const cps_service_config *svc_cfg, cps_error *err) {
+  w->base = event_base_new();
+  w->http = calloc(1, sizeof *w->http);
+  if (!w->base || !w->http) return CPS_ERR_NOMEM;
+  w->http->ssl = h->ssl;
+  w->http->owns_svc = 1;
+  cps_result r = cps_service_open(svc_cfg, &w->http->svc, err);
+  if (r != CPS_OK) return r;
+  struct evhttp *http = evhttp_new(w->base);
+  if (!http) return CPS_ERR_NOMEM;
+  w->http->dps = http;
+  evhttp_set_bevcb(http, make_bev, h->ssl);
+  evhttp_set_gencb(http, cps_http_dps_handle, w->http);
+  evhttp_set_max_body_size(http, (ev_ssize_t)(4 * CPS_PROV_MAX_BODY));
+  evhttp_set_max_headers_size(http, 16384);
+  evhttp_set_timeout(http, timeout);
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
+                                       EVHTTP_REQ_DELETE);
+  int dfd = dup(fd);
+  if (dfd < 0 || evhttp_accept_socket(http, dfd) != 0) {
+    if (dfd >= 0) close(dfd);
+    return cps_fail(err, CPS_ERR_IO, "cannot share the DPS socket with a worker");
+  }
+  if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+    return cps_fail(err, CPS_ERR_IO, "cannot start a DPS worker thread");
+  w->started = 1;
+  return CPS_OK;
 }
 
 cps_result cps_http_start(struct event_base *base, cps_service *svc, const cps_http_config *cfg,
@@ -95,14 +140,34 @@ cps_result cps_http_start(struct event_base *base, cps_service *svc, const cps_h
   int timeout = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
   /* The DPS evhttp cap is above CPS_PROV_MAX_BODY so the core answers 413 with an Azure body;
    * anything larger still gets evhttp's own 413 before it is buffered. */
+  int dps_fd = -1, mgmt_fd = -1;
   h->dps = listener(base, h, cfg->dps_addr, cfg->dps_port, 4 * CPS_PROV_MAX_BODY,
-                    cps_http_dps_handle, timeout, &h->dps_port, err);
+                    cps_http_dps_handle, timeout, &h->dps_port, &dps_fd, err);
   if (h->dps)
     h->mgmt = listener(base, h, cfg->mgmt_addr, cfg->mgmt_port, 1024 * 1024, cps_http_mgmt_handle,
-                       timeout, &h->mgmt_port, err);
+                       timeout, &h->mgmt_port, &mgmt_fd, err);
   if (!h->dps || !h->mgmt) {
     cps_http_free(h);
     return CPS_ERR_IO;
+  }
+  if (cfg->dps_workers > 0) {
+    if (!cfg->svc_cfg) {
+      cps_http_free(h);
+      return cps_fail(err, CPS_ERR_INVALID, "DPS workers need a service configuration");
+    }
+    h->workers = calloc((size_t)cfg->dps_workers, sizeof *h->workers);
+    if (!h->workers) {
+      cps_http_free(h);
+      return CPS_ERR_NOMEM;
+    }
+    h->n_workers = cfg->dps_workers;
+    for (int i = 0; i < cfg->dps_workers; i++) {
+      cps_result r = worker_start(h, &h->workers[i], dps_fd, timeout, cfg->svc_cfg, err);
+      if (r != CPS_OK) {
+        cps_http_free(h);
+        return r;
+      }
+    }
   }
   *out = h;
   return CPS_OK;
@@ -113,6 +178,20 @@ int cps_http_mgmt_port(const cps_http *h) { return h->mgmt_port; }
 
 void cps_http_free(cps_http *h) {
   if (!h) return;
+  for (int i = 0; i < h->n_workers; i++) {
+    cps_http_worker *w = &h->workers[i];
+    if (w->started) {
+      event_base_loopexit(w->base, NULL);
+      pthread_join(w->thread, NULL);
+    }
+    if (w->http) {
+      if (w->http->dps) evhttp_free(w->http->dps);
+      cps_service_close(w->http->svc);
+      free(w->http);
+    }
+    if (w->base) event_base_free(w->base);
+  }
+  free(h->workers);
   if (h->dps) evhttp_free(h->dps);
   if (h->mgmt) evhttp_free(h->mgmt);
   SSL_CTX_free(h->ssl);

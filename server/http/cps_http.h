@@ -5,7 +5,12 @@
  *
  * Both listeners run TLS with the same server certificate. The DPS listener requests a
  * client certificate but does not require it (X.509 attestation is decided by the core
- * against the enrollment, not by the TLS layer). Everything runs on one event loop thread.
+ * against the enrollment, not by the TLS layer).
+ *
+ * Threads: the management API and one DPS acceptor run on the caller's event loop with the
+ * caller's service; `dps_workers` extra threads each run their own event loop and their own
+ * ::cps_service (opened from `svc_cfg`, i.e. their own SQLite connection) and accept on the
+ * same DPS socket. Call evthread_use_pthreads() before creating @p base when dps_workers > 0.
  */
 #ifndef CPS_HTTP_H
 #define CPS_HTTP_H
@@ -24,6 +29,8 @@ typedef struct cps_http_config {
   const char *cert_file;  /**< PEM server certificate chain (leaf first) */
   const char *key_file;   /**< PEM private key */
   int timeout_s;          /**< per-connection read/write timeout (default 30 when 0) */
+  int dps_workers;        /**< extra DPS threads (0 = none) */
+  const cps_service_config *svc_cfg; /**< config for the workers' services (needed when dps_workers > 0) */
 } cps_http_config;
 
 /** Opaque front-end state. */

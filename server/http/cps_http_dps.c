@@ -104,7 +104,7 @@ void cps_http_dps_handle(struct evhttp_request *req, void *arg) {
     const char *loc = NULL;
     if (resp.status == 202 && resp.operation_id) {
       snprintf(location, sizeof location, "/%s/registrations/%s/operations/%s?api-version=%s",
-               evhttp_uri_get_path(uri) ? seg[0] : "", seg[2], resp.operation_id,
+               seg[0], seg[2], resp.operation_id,
                pr.api_version ? pr.api_version : "");
       loc = location;
     }

@@ -5,13 +5,26 @@
 #ifndef CPS_HTTP_INTERNAL_H
 #define CPS_HTTP_INTERNAL_H
 
+#include <pthread.h>
+
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
 #include "cps_http.h"
 
+/** One extra DPS thread. */
+typedef struct cps_http_worker {
+  pthread_t thread;
+  struct event_base *base;
+  struct cps_http *http; /* the worker's own front-end state (svc = its own service) */
+  int started;
+} cps_http_worker;
+
 struct cps_http {
   cps_service *svc;
+  int owns_svc; /* workers own their service */
+  cps_http_worker *workers;
+  int n_workers;
   SSL_CTX *ssl;
   struct evhttp *dps;
   struct evhttp *mgmt;

@@ -14,6 +14,7 @@
 
 #include "cps_b64.h"
 #include "cps_hub.h"
+#include "cps_issue.h"
 #include "cps_pki.h"
 #include "cps_prov.h"
 #include "cps_rbac.h"
@@ -382,6 +383,60 @@ static void test_cps_prov_operation_status_unknown_operation_404(void **state) {
   cps_prov_response_free(&resp);
 }
 
+static void test_cps_issue_for_device_renewal_checks_device_and_csr(void **state) {
+  fx *f = *state;
+  char *body = reg_body("dev-1", NULL);
+  int st = 0;
+  cJSON *res = register_device(f->svc, "dev-1", KEY, body, &st);
+  cJSON_Delete(res);
+  free(body);
+  cps_store *store = cps_service_store(f->svc);
+  size_t len = 0;
+  EVP_PKEY *key = NULL;
+  unsigned char *der = tu_csr("dev-1", "P-384", &len, &key);
+  cps_chain chain;
+  cps_error err = {{0}};
+  /* a known, enabled device gets a chain and the serial is recorded with the transaction */
+  assert_int_equal(cps_store_begin(store), CPS_OK);
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-1", der, len, &chain, &err), CPS_OK);
+  assert_int_equal(cps_store_commit(store), CPS_OK);
+  assert_int_equal(chain.count, 3);
+  assert_int_equal(tu_count(f->svc, "issued"), 1);
+  unsigned char *leaf_der = NULL;
+  size_t leaf_len = 0;
+  assert_int_equal(cps_b64_decode(chain.b64[0], strlen(chain.b64[0]), &leaf_der, &leaf_len), CPS_OK);
+  X509 *leaf = NULL;
+  assert_int_equal(cps_pki_cert_from_der(leaf_der, leaf_len, &leaf), CPS_OK);
+  char serial[CPS_SERIAL_HEX_MAX];
+  cps_pki_cert_serial_hex(leaf, serial);
+  assert_string_equal(serial, chain.serial_hex);
+  assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(leaf), key), 1);
+  X509_free(leaf);
+  free(leaf_der);
+  cps_chain_free(&chain);
+  /* a rolled-back transaction leaves no record */
+  assert_int_equal(cps_store_begin(store), CPS_OK);
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-1", der, len, &chain, &err), CPS_OK);
+  cps_store_rollback(store);
+  cps_chain_free(&chain);
+  assert_int_equal(tu_count(f->svc, "issued"), 1);
+  /* unknown device, CN of another device, disabled device, deleted policy */
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-x", der, len, &chain, &err), CPS_ERR_INVALID);
+  size_t len2 = 0;
+  unsigned char *der2 = tu_csr("dev-x", "P-384", &len2, NULL);
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-x", der2, len2, &chain, &err), CPS_ERR_NOT_FOUND);
+  assert_int_equal(tu_mgmt(f->svc, CPS_ROLE_CONTRIBUTOR, "POST", "/devices/dev-1/disable", NULL, NULL), 200);
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-1", der, len, &chain, &err), CPS_ERR_FORBIDDEN);
+  assert_int_equal(tu_mgmt(f->svc, CPS_ROLE_CONTRIBUTOR, "POST", "/devices/dev-1/enable", NULL, NULL), 200);
+  assert_int_equal(tu_mgmt(f->svc, CPS_ROLE_CONTRIBUTOR, "DELETE", "/policies/p1", NULL, NULL), 204);
+  assert_int_equal(cps_issue_for_device(f->svc, "dev-1", der, len, &chain, &err), CPS_ERR_CONFLICT);
+  assert_non_null(strstr(err.msg, "deleted"));
+  assert_int_equal(tu_count(f->svc, "issued"), 1);
+  free(der2);
+  free(der);
+  EVP_PKEY_free(key);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -396,6 +451,7 @@ int main(void) {
       T(test_cps_hub_check_device_cert_after_revoke_disable_rejected),
       T(test_cps_hub_check_device_cert_after_policy_revoke_old_ica_rejected),
       T(test_cps_prov_operation_status_unknown_operation_404),
+      T(test_cps_issue_for_device_renewal_checks_device_and_csr),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
