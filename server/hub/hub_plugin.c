@@ -16,6 +16,7 @@
 
 #include "cps_hub.h"
 #include "cps_pki.h"
+#include "cps_prov.h"
 #include "cps_registry.h"
 #include "cps_sas.h"
 #include "hub_acl.h"
@@ -163,7 +164,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata) {
              who.kind == HUB_CLIENT_DPS ? "registration" : "device");
     goto deny;
   }
-  if (!hub_api_version_supported(who.kind, who.api_version)) {
+  if (who.kind == HUB_CLIENT_DPS ? !cps_prov_api_version_ok(who.api_version)
+                                 : !hub_api_version_supported(who.api_version)) {
     snprintf(why, sizeof why, "unsupported api-version '%s'", who.api_version);
     goto deny;
   }

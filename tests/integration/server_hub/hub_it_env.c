@@ -23,6 +23,7 @@
 
 int it_retry_after_s = 1;
 int it_reply_qos = 0;
+const char *it_dps_api_version = "2025-07-01-preview";
 
 int it_free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -244,8 +245,8 @@ void it_dps_run(it_env *e, const char *uri, const char *regid, const char *passw
   if (ws) o = ow;
   MQTTClient_SSLOptions ssl;
   ssl_opts(e, &ssl, cert, key);
-  snprintf(user, sizeof user, "%s/registrations/%s/api-version=2025-07-01-preview&ClientVersion=it",
-           e->id_scope, regid);
+  snprintf(user, sizeof user, "%s/registrations/%s/api-version=%s&ClientVersion=it", e->id_scope,
+           regid, it_dps_api_version);
   o.username = user;
   o.password = password;
   o.cleansession = 1;

@@ -30,6 +30,9 @@ extern int it_retry_after_s;
 /** QoS of the plugin's replies used by it_env_start() (default 0; CP_IT_REPLY_QOS1=1 forces 1). */
 extern int it_reply_qos;
 
+/** api-version in DPS usernames (default 2025-07-01-preview). */
+extern const char *it_dps_api_version;
+
 /** Free TCP port on 127.0.0.1 (bind port 0). */
 int it_free_port(void);
 /** Run a shell command quietly; returns its exit status. */

@@ -641,12 +641,65 @@ static void test_hub_policy_trust_removed_refused(void **state) {
   assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
 }
 
+static void test_dps_connect_unknown_api_version_refused(void **state) {
+  (void)state;
+  char t[1024];
+  snprintf(t, sizeof t, "%s", it_group_sas(&env, GROUP_KEY, "apiv-1"));
+  it_dps d;
+  it_dps_api_version = "1999-01-01";
+  it_dps_run(&env, "ssl-sas", "apiv-1", t, NULL, NULL, "{}", 2, &d);
+  it_dps_api_version = "2025-07-01-preview";
+  assert_int_not_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+  it_dps_run(&env, "ssl-sas", "apiv-1", t, NULL, NULL, "{}", 2, &d);
+  assert_int_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+}
+
+static void test_dps_mqtt_x509_individual_self_signed_assigned(void **state) {
+  (void)state;
+  assert_int_equal(it_sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
+                         "-nodes -keyout ind-1.key -out ind-1.pem -subj /CN=x509-ind-1 -days 1 "
+                         "-addext extendedKeyUsage=clientAuth && chmod 600 ind-1.key",
+                         env.dir),
+                   0);
+  FILE *f = fopen(path("ind-1.pem"), "r");
+  assert_non_null(f);
+  char pem[4096];
+  size_t n = fread(pem, 1, sizeof pem - 1, f);
+  fclose(f);
+  pem[n] = '\0';
+  cJSON *en = cJSON_CreateObject();
+  cJSON_AddStringToObject(en, "id", "x509-ind-1");
+  cJSON_AddStringToObject(en, "kind", "individual");
+  cJSON_AddStringToObject(en, "attestation", "x509");
+  cJSON_AddStringToObject(en, "certificate", pem);
+  cJSON_AddStringToObject(en, "policy", "p1");
+  cJSON_AddStringToObject(en, "hub", IT_HUB);
+  char *body = cJSON_PrintUnformatted(en);
+  cJSON_Delete(en);
+  int st = it_mgmt(&env, "POST", "/enrollments", body, NULL);
+  free(body);
+  assert_true(st < 300);
+  usleep(600000); /* the supervisor adds the certificate to the broker's CA directory */
+  assert_int_equal(it_provision(&env, "ssl-cert", "x509-ind-1", NULL, path("ind-1.pem"),
+                                path("ind-1.key"), path("x509-ind-1.key"),
+                                path("x509-ind-1.chain.pem")),
+                   0);
+  int rc;
+  MQTTClient c = connect_dev("x509-ind-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_wss_sas_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_mqtt_x509_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_connect_bad_sas_refused),
+      cmocka_unit_test(test_dps_connect_unknown_api_version_refused),
+      cmocka_unit_test(test_dps_mqtt_x509_individual_self_signed_assigned),
       cmocka_unit_test(test_dps_bad_payloads_get_error_statuses),
       cmocka_unit_test(test_twin_get_patch_desired_roundtrip),
       cmocka_unit_test(test_twin_bad_patch_400_changes_nothing),
