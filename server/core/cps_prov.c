@@ -249,7 +249,10 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
     fail_code = 400037;
   } else {
     int disabled = 0;
-    sqlite3_exec(cps_service_db(svc), "SAVEPOINT reg", NULL, NULL, NULL);
+    if (sqlite3_exec(cps_service_db(svc), "SAVEPOINT reg", NULL, NULL, NULL) != SQLITE_OK) {
+      X509_REQ_free(req);
+      return CPS_ERR_STORE;
+    }
     r = device_upsert(svc, e, regid, &disabled);
     if (r != CPS_OK) {
       X509_REQ_free(req);

@@ -182,14 +182,35 @@ cps_result cps_ica_load_active(cps_service *svc, const char *policy_name, cps_ic
     ica.policy_id = sqlite3_column_int64(s, 0);
     ica.validity_s = (long)sqlite3_column_int64(s, 1);
     ica.id = sqlite3_column_int64(s, 4);
-    ica.cert = blob_cert(s, 5);
-    ica.root = blob_cert(s, 7);
-    const char *key = (const char *)sqlite3_column_text(s, 6);
-    if (key) cps_pki_key_from_pem(key, &ica.key);
+    if (svc->ica_cache_id == ica.id && svc->ica_cache_cert) {
+      ica.cert = svc->ica_cache_cert;
+      ica.key = svc->ica_cache_key;
+      ica.root = svc->ica_cache_root;
+      X509_up_ref(ica.cert);
+      EVP_PKEY_up_ref(ica.key);
+      X509_up_ref(ica.root);
+    } else {
+      ica.cert = blob_cert(s, 5);
+      ica.root = blob_cert(s, 7);
+      const char *key = (const char *)sqlite3_column_text(s, 6);
+      if (key) cps_pki_key_from_pem(key, &ica.key);
+    }
     if (!ica.cert || !ica.root || !ica.key) {
       cps_ica_clear(&ica);
       r = cps_fail(err, CPS_ERR_CRYPTO, "policy '%s': stored CA does not load", policy_name);
     } else {
+      if (svc->ica_cache_id != ica.id) {
+        X509_free(svc->ica_cache_cert);
+        EVP_PKEY_free(svc->ica_cache_key);
+        X509_free(svc->ica_cache_root);
+        svc->ica_cache_id = ica.id;
+        svc->ica_cache_cert = ica.cert;
+        svc->ica_cache_key = ica.key;
+        svc->ica_cache_root = ica.root;
+        X509_up_ref(ica.cert);
+        EVP_PKEY_up_ref(ica.key);
+        X509_up_ref(ica.root);
+      }
       *out = ica;
       r = CPS_OK;
     }

@@ -53,6 +53,9 @@ cps_result cps_service_open(const cps_service_config *cfg, cps_service **out, cp
 void cps_service_close(cps_service *svc) {
   if (!svc) return;
   cps_store_close(svc->store);
+  X509_free(svc->ica_cache_cert);
+  EVP_PKEY_free(svc->ica_cache_key);
+  X509_free(svc->ica_cache_root);
   free(svc->db_path);
   free(svc->id_scope);
   free(svc->namespace_name);

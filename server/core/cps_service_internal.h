@@ -7,6 +7,9 @@
 
 #include <sqlite3.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "cps_service.h"
 
 struct cps_service {
@@ -15,6 +18,13 @@ struct cps_service {
   char *db_path;
   char *id_scope;
   char *namespace_name;
+  /* Last issuing CA loaded for signing: an ICA row's certificate, key and root never change
+   * once it is active, so the parsed objects are reused while the row id stays the same
+   * (parsing a PEM key through OpenSSL 3's decoders costs more than a signature). */
+  long long ica_cache_id;
+  X509 *ica_cache_cert;
+  EVP_PKEY *ica_cache_key;
+  X509 *ica_cache_root;
 };
 
 /** @brief The store's connection. */

@@ -137,6 +137,9 @@ cps_result cps_http_start(struct event_base *base, cps_service *svc, const cps_h
   }
   SSL_CTX_set_verify(h->ssl, SSL_VERIFY_PEER, accept_any_client_cert);
   SSL_CTX_set_session_id_context(h->ssl, (const unsigned char *)"certpilot", 9);
+  /* Devices open a connection per exchange and do not resume; TLS 1.3 tickets are work for
+   * nothing. */
+  SSL_CTX_set_num_tickets(h->ssl, 0);
   int timeout = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
   /* The DPS evhttp cap is above CPS_PROV_MAX_BODY so the core answers 413 with an Azure body;
    * anything larger still gets evhttp's own 413 before it is buffered. */
