@@ -306,6 +306,19 @@ static void test_twin_bad_patch_400_changes_nothing(void **state) {
   assert_string_equal(t, "$iothub/twin/res/400/?$rid=c");
   free(t);
   free(b);
+  /* oversize: 40 KB of reported properties (the broker's packet limit is 64 KB) */
+  size_t big = 40000;
+  char *huge = malloc(big + 1);
+  memset(huge, 'x', big);
+  memcpy(huge, "{\"blob\":\"", 9);
+  memcpy(huge + big - 2, "\"}", 2);
+  huge[big] = '\0';
+  assert_int_equal(twin_req(c, "$iothub/twin/PATCH/properties/reported/?$rid=big", huge, &t, &b), 0);
+  free(huge);
+  assert_string_equal(t, "$iothub/twin/res/413/?$rid=big");
+  assert_non_null(strstr(b, "413001"));
+  free(t);
+  free(b);
   /* wrong topic: publishing on the desired topic is denied and changes nothing */
   MQTTClient_deliveryToken tok;
   MQTTClient_publish(c, "$iothub/twin/PATCH/properties/desired/?$rid=d", 9, "{\"x\":1}  ", 1, 0, &tok);
