@@ -16,6 +16,7 @@ void hub_broker_config_default(hub_broker_config *cfg) {
   cfg->port_wss = HUB_PORT_WSS_DEFAULT;
   cfg->retry_after_s = 1;
   cfg->recheck_ms = 500;
+  cfg->rate_limit_burst = 100;
   cfg->max_restarts = 5;
   cfg->restart_window_s = 60;
   cfg->trust_refresh_ms = 2000;
@@ -77,6 +78,9 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
     return bad(err, err_len, "broker: recheck_ms %d is not 50..60000", cfg->recheck_ms);
   if (cfg->reply_qos != 0 && cfg->reply_qos != 1)
     return bad(err, err_len, "broker: reply_qos %d is not 0 or 1", cfg->reply_qos);
+  if (!(cfg->rate_limit_per_s >= 0 && cfg->rate_limit_per_s <= 1e6) || cfg->rate_limit_burst < 1 ||
+      cfg->sas_max_lifetime_s < 0)
+    return bad(err, err_len, "broker: rate_limit_per_s / rate_limit_burst / sas_max_lifetime_s out of range");
   if (cfg->max_restarts < 0 || cfg->restart_window_s < 1 || cfg->trust_refresh_ms < 100)
     return bad(err, err_len, "broker: restart / refresh limits out of range");
   if (!cfg->trust_fn) return bad(err, err_len, "broker: trust_fn is required");
@@ -111,9 +115,12 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
        "plugin_opt_hub_name %s\n"
        "plugin_opt_retry_after %d\n"
        "plugin_opt_recheck_ms %d\n"
-       "plugin_opt_reply_qos %d\n",
+       "plugin_opt_reply_qos %d\n"
+       "plugin_opt_rate_limit %g\n"
+       "plugin_opt_rate_burst %d\n",
        cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms,
-       cfg->reply_qos);
+       cfg->reply_qos, cfg->rate_limit_per_s, cfg->rate_limit_burst);
+  if (cfg->sas_max_lifetime_s > 0) EMIT("plugin_opt_sas_max_lifetime %ld\n", cfg->sas_max_lifetime_s);
   /* X.509 onboarding and hub connections: client certificate required.
    * capath (not cafile) so that CAs added at run time are seen without a
    * restart; the plugin makes the real trust decision. */

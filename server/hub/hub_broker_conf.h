@@ -56,6 +56,9 @@ typedef struct hub_broker_config {
   int recheck_ms;             /**< plugin revocation / desired poll period (default 500) */
   int reply_qos;              /**< QoS of DPS / twin responses and desired notifications, 0 or 1
                                    (default 0; see docs/server-mqtt.md "Response QoS") */
+  double rate_limit_per_s;    /**< DPS requests/s over MQTT, own token bucket (0 = off, default) */
+  int rate_limit_burst;       /**< its bucket size (default 100) */
+  long sas_max_lifetime_s;    /**< SAS tokens expiring later are refused (0 = core default) */
   int max_restarts;           /**< crashes tolerated within restart_window_s (default 5) */
   int restart_window_s;       /**< window for max_restarts (default 60) */
   int trust_refresh_ms;       /**< how often trust_fn is polled (default 2000) */

@@ -19,6 +19,9 @@ typedef struct hub_plugin_opts {
   int retry_after_s;     /**< `retry_after`: Retry-After of 202 replies (default 1) */
   int recheck_ms;        /**< `recheck_ms`: revocation / desired-poll period (default 500) */
   int reply_qos;         /**< `reply_qos`: QoS of responses and desired notifications (default 0) */
+  double rate_limit;     /**< `rate_limit`: DPS requests/s over MQTT, 0 = off (default 0) */
+  int rate_burst;        /**< `rate_burst`: token bucket size (default 100) */
+  long sas_max_lifetime; /**< `sas_max_lifetime`: reject SAS tokens expiring later than this (s) */
 } hub_plugin_opts;
 
 /** The plugin. One instance per broker. */

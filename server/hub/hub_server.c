@@ -186,6 +186,9 @@ int hub_server_start(const hub_server_options *o, const cps_service_config *sc,
   c->key_file = key_file;
   c->retry_after_s = sc->retry_after_s;
   c->reply_qos = o->reply_qos;
+  c->rate_limit_per_s = sc->rate_limit_per_s;
+  c->rate_limit_burst = sc->rate_limit_burst > 0 ? sc->rate_limit_burst : 100;
+  c->sas_max_lifetime_s = sc->sas_max_lifetime_s;
   c->trust_fn = hub_trust_from_core;
   c->trust_ctx = h->trust_svc;
   c->on_failed = on_failed;

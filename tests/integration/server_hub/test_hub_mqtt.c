@@ -705,6 +705,40 @@ static void test_dps_mqtt_x509_individual_self_signed_assigned(void **state) {
   it_hub_close(c);
 }
 
+#define RL_BODY "{\"registrationId\":\"rl-1\"}"
+static void test_dps_mqtt_rate_limited_429(void **state) {
+  (void)state;
+  /* a second broker on the same store with a DPS rate limit of 1 request, refilled slowly */
+  hub_broker_config cfg = env.cfg;
+  char run[400];
+  snprintf(run, sizeof run, "%s/ratelimit", env.dir);
+  assert_int_equal(it_sh("mkdir -p %s", run), 0);
+  cfg.run_dir = run;
+  cfg.port_mqtts_cert = it_free_port();
+  cfg.port_mqtts_sas = it_free_port();
+  cfg.port_wss = 0;
+  cfg.rate_limit_per_s = 0.01;
+  cfg.rate_limit_burst = 1;
+  hub_broker *b = NULL;
+  char why[256];
+  assert_int_equal(hub_broker_start(&cfg, &b, why, sizeof why), CP_OK);
+  it_env e2 = env;
+  e2.port_sas = cfg.port_mqtts_sas;
+  char t[1024];
+  snprintf(t, sizeof t, "%s", it_group_sas(&env, GROUP_KEY, "rl-1"));
+  it_dps d;
+  it_dps_run(&e2, "ssl-sas", "rl-1", t, NULL, NULL, RL_BODY, strlen(RL_BODY), &d);
+  assert_int_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  int first = d.status;
+  it_dps_free(&d);
+  it_dps_run(&e2, "ssl-sas", "rl-1", t, NULL, NULL, RL_BODY, strlen(RL_BODY), &d);
+  assert_int_equal(d.status, 429);
+  assert_non_null(strstr(d.body, "429"));
+  it_dps_free(&d);
+  assert_true(first == 200 || first == 429); /* the first one may finish or be throttled while polling */
+  hub_broker_stop(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
@@ -714,6 +748,7 @@ int main(void) {
       cmocka_unit_test(test_dps_connect_unknown_api_version_refused),
       cmocka_unit_test(test_dps_mqtt_x509_individual_self_signed_assigned),
       cmocka_unit_test(test_dps_bad_payloads_get_error_statuses),
+      cmocka_unit_test(test_dps_mqtt_rate_limited_429),
       cmocka_unit_test(test_twin_get_patch_desired_roundtrip),
       cmocka_unit_test(test_twin_bad_patch_400_changes_nothing),
       cmocka_unit_test(test_mgmt_twin_routes_rbac_and_errors),

@@ -36,6 +36,8 @@ static void test_hub_broker_conf_render_default_listeners(void **state) {
   assert_non_null(strstr(buf, "plugin /usr/lib/certpilot/certpilot_mosquitto.so\n"));
   assert_non_null(strstr(buf, "plugin_opt_db_path /var/lib/certpilot/server.db\n"));
   assert_non_null(strstr(buf, "plugin_opt_hub_name hub.local\n"));
+  assert_non_null(strstr(buf, "plugin_opt_reply_qos 0\nplugin_opt_rate_limit 0\nplugin_opt_rate_burst 100\n"));
+  assert_null(strstr(buf, "plugin_opt_sas_max_lifetime"));
   assert_non_null(strstr(buf, "listener 8883 127.0.0.1\nprotocol mqtt\n"));
   assert_non_null(strstr(buf, "capath /run/certpilot/ca\nrequire_certificate true\n"
                               "use_identity_as_username false\n"));
