@@ -33,6 +33,7 @@ struct hub_broker {
   bool thread_started;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  pthread_mutex_t trust_mu;  /* serialises trust_fn + CA directory updates */
   bool stopping;             /* guarded by mu */
   pid_t pid;                 /* guarded by mu */
   hub_broker_state state;    /* guarded by mu */
@@ -193,12 +194,15 @@ static void describe_status(int st, char *buf, size_t len) {
 cp_result hub_broker_sync_trust(hub_broker *b) {
   if (!b) return CP_ERR_INVALID_ARG;
   char *pem = NULL;
+  pthread_mutex_lock(&b->trust_mu);
   if (b->cfg.trust_fn(b->cfg.trust_ctx, &pem) != 0) {
+    pthread_mutex_unlock(&b->trust_mu);
     free(pem);
     return CP_ERR_IO;
   }
   int changed = 0;
   cp_result r = hub_trust_dir_sync(b->ca_dir, pem ? pem : "", pem ? strlen(pem) : 0, &changed);
+  pthread_mutex_unlock(&b->trust_mu);
   free(pem);
   if (r != CP_OK) logf_("cannot update CA directory %s (%d)", b->ca_dir, (int)r);
   return r;
@@ -333,6 +337,7 @@ cp_result hub_broker_start(const hub_broker_config *cfg, hub_broker **out, char 
   b->cfg = *cfg;
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
+  pthread_mutex_init(&b->trust_mu, NULL);
   cp_result r = CP_ERR_IO;
   if (!b->cfg.run_as_user) {
     struct passwd *pw = getpwuid(geteuid());
@@ -398,6 +403,7 @@ fail:
   free_env(b);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->trust_mu);
   free(b);
   return r;
 }
@@ -453,5 +459,6 @@ void hub_broker_stop(hub_broker *b) {
   free_env(b);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->trust_mu);
   free(b);
 }

@@ -446,7 +446,7 @@ static void test_hub_revoked_policy_refused_then_reprovisioned(void **state) {
   assert_null(c);
   assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
   provision_sas("ssl-sas", "pol-dev-1", GROUP_KEY_P2);
-  usleep(600000); /* the supervisor adds the new ICA to the broker's CA directory */
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* new ICA into the CA directory */
   c = connect_dev("pol-dev-1", &rc);
   assert_int_equal(rc, MQTTCLIENT_SUCCESS);
   it_hub_close(c);
@@ -611,6 +611,18 @@ static void test_mgmt_twin_routes_rbac_and_errors(void **state) {
   long long v = 0;
   assert_int_equal(hub_twin_desired_version(ts, "sas-dev-1", &v), CP_OK);
   assert_int_equal(v, 2); /* unchanged by the refused patches */
+  /* telemetry counters of sas-dev-1 (one 5-byte message in the first test) */
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &reader, "GET", "/devices/sas-dev-1/telemetry", NULL, 0, &r), 1);
+  assert_int_equal(r.status, 200);
+  doc = cJSON_ParseWithLength((const char *)r.body, r.len);
+  assert_int_equal(cJSON_GetObjectItem(doc, "messages")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(doc, "bytes")->valueint, 5);
+  assert_true(cJSON_GetObjectItem(doc, "lastUtc")->valuedouble > 0);
+  cJSON_Delete(doc);
+  cps_mgmt_response_free(&r);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "POST", "/devices/sas-dev-1/telemetry", "{}", 2, &r), 1);
+  assert_int_equal(r.status, 405);
+  cps_mgmt_response_free(&r);
   /* not a twin route: left to the core dispatcher */
   memset(&r, 0x5a, sizeof r);
   assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "GET", "/devices/sas-dev-1", NULL, 0, &r), 0);
@@ -636,7 +648,7 @@ static void test_hub_policy_trust_removed_refused(void **state) {
                       "\"primaryKey\":\"cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=\",\"policy\":\"p3\","
                       "\"hub\":\"" IT_HUB "\"}",
                       NULL) < 300);
-  usleep(600000); /* new ICA into the broker's CA directory */
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* new ICA into the CA directory */
   provision_sas("ssl-sas", "trust-dev-1", "cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=");
   int rc;
   MQTTClient c = connect_dev("trust-dev-1", &rc);
@@ -694,7 +706,7 @@ static void test_dps_mqtt_x509_individual_self_signed_assigned(void **state) {
   int st = it_mgmt(&env, "POST", "/enrollments", body, NULL);
   free(body);
   assert_true(st < 300);
-  usleep(600000); /* the supervisor adds the certificate to the broker's CA directory */
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* certificate into the CA directory */
   assert_int_equal(it_provision(&env, "ssl-cert", "x509-ind-1", NULL, path("ind-1.pem"),
                                 path("ind-1.key"), path("x509-ind-1.key"),
                                 path("x509-ind-1.chain.pem")),
