@@ -7,14 +7,22 @@
  * (the leaf), one verify (the CSR) and one TLS handshake (client + server, in memory, server
  * certificate P-384), run as CORES loops at once.
  *
+ * Client: by default a lean OpenSSL client with one shared TLS context (what a device keeps);
+ * `-t curl` uses libcurl, which builds a new TLS context for every connection.
+ *
  * Environment (as exported by tests/integration/server/harness.sh): CERTPILOT_DPS_URL,
  * CERTPILOT_MGMT_URL, CERTPILOT_ID_SCOPE, CERTPILOT_TRUST_BUNDLE, CERTPILOT_ADMIN_TOKEN.
- * Usage: bench_register [-n DEVICES] [-c CONCURRENCY] [-k CORES]
+ * Usage: bench_register [-n DEVICES] [-c CONCURRENCY] [-k CORES] [-t openssl|curl]
  */
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +49,7 @@ typedef struct device {
 static const char *dps_url, *mgmt_url, *scope, *bundle, *token;
 static device *devs;
 static int n_dev = 200, n_conc = 8, n_cores = 2;
+static int use_curl = 0;
 static int next_dev;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -137,6 +146,127 @@ static int register_one(CURL *c, device *d) {
   return ok;
 }
 
+/* ---- lean HTTPS client: one shared SSL_CTX (as a device keeps its TLS context) ---- */
+
+static SSL_CTX *client_ctx;
+static char dps_host[256];
+static int dps_port;
+
+static int tcp_connect(void) {
+  struct addrinfo hints = {0}, *res = NULL;
+  char port[16];
+  hints.ai_socktype = SOCK_STREAM;
+  snprintf(port, sizeof port, "%d", dps_port);
+  if (getaddrinfo(dps_host, port, &hints, &res) != 0) return -1;
+  int fd = socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+/* Send one request and read the reply (Content-Length framing). Returns the status, 0 on error. */
+static int ssl_http(SSL *ssl, const char *method, const char *path, const char *auth,
+                    const char *body, buf *out) {
+  char head[2048];
+  size_t blen = body ? strlen(body) : 0;
+  int n = snprintf(head, sizeof head,
+                   "%s %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\n"
+                   "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                   method, path, dps_host, dps_port, auth, blen);
+  if (n <= 0 || (size_t)n >= sizeof head) return 0;
+  if (SSL_write(ssl, head, n) != n) return 0;
+  if (blen && SSL_write(ssl, body, (int)blen) != (int)blen) return 0;
+  out->n = 0;
+  char tmp[8192];
+  size_t need = 0;
+  char *hdr_end = NULL;
+  for (;;) {
+    int r = SSL_read(ssl, tmp, sizeof tmp);
+    if (r <= 0) return 0;
+    if (!sink(tmp, 1, (size_t)r, out)) return 0;
+    if (!hdr_end && (hdr_end = strstr(out->d, "\r\n\r\n")) != NULL) {
+      const char *cl = NULL;
+      for (const char *q = out->d; q < hdr_end && !cl; q++)
+        if (q[0] == '\r' && q[1] == '\n' && strncasecmp(q + 2, "Content-Length:", 15) == 0) cl = q;
+      need = (size_t)(hdr_end - out->d) + 4 + (cl && cl < hdr_end ? strtoul(cl + 17, NULL, 10) : 0);
+    }
+    if (hdr_end && out->n >= need) break;
+  }
+  int status = 0;
+  sscanf(out->d, "HTTP/1.%*d %d", &status);
+  /* leave only the body in out */
+  size_t off = (size_t)(strstr(out->d, "\r\n\r\n") - out->d) + 4;
+  memmove(out->d, out->d + off, out->n - off + 1);
+  out->n -= off;
+  return status;
+}
+
+/* One registration: TCP connect, full TLS handshake verifying the server (no resumption),
+ * PUT register, GET operation on the same connection until 200. */
+static int register_one_ssl(device *d) {
+  int fd = tcp_connect();
+  if (fd < 0) return 0;
+  SSL *ssl = SSL_new(client_ctx);
+  SSL_set_fd(ssl, fd);
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), dps_host);
+  int ok = 0;
+  buf b = {0};
+  char path[512];
+  if (SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK) {
+    snprintf(path, sizeof path, "/%s/registrations/%s/register?api-version=2025-07-01-preview",
+             scope, d->id);
+    const char *auth = d->auth + strlen("Authorization: ");
+    if (ssl_http(ssl, "PUT", path, auth, d->body, &b) == 202) {
+      cJSON *j = cJSON_Parse(b.d);
+      const cJSON *op = cJSON_GetObjectItem(j, "operationId");
+      if (cJSON_IsString(op)) {
+        snprintf(path, sizeof path, "/%s/registrations/%s/operations/%s?api-version=2025-07-01-preview",
+                 scope, d->id, op->valuestring);
+        for (int i = 0; i < 50; i++) {
+          int st = ssl_http(ssl, "GET", path, auth, NULL, &b);
+          if (st == 200) {
+            cJSON *r = cJSON_Parse(b.d);
+            const cJSON *chain = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "registrationState"),
+                                                     "issuedCertificateChain");
+            const cJSON *status = cJSON_GetObjectItem(r, "status");
+            ok = cJSON_IsString(status) && !strcmp(status->valuestring, "assigned") &&
+                 cJSON_GetArraySize(chain) == 3;
+            cJSON_Delete(r);
+            break;
+          }
+          if (st != 202) break;
+        }
+      }
+      cJSON_Delete(j);
+    }
+  }
+  free(b.d);
+  SSL_free(ssl);
+  close(fd);
+  return ok;
+}
+
+static void *worker_ssl(void *arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&mu);
+    int i = next_dev < n_dev ? next_dev++ : -1;
+    pthread_mutex_unlock(&mu);
+    if (i < 0) break;
+    double t0 = now_s();
+    devs[i].ok = register_one_ssl(&devs[i]);
+    devs[i].latency = now_s() - t0;
+  }
+  return NULL;
+}
+
 static void *worker(void *arg) {
   (void)arg;
   CURL *c = curl_easy_init();
@@ -153,6 +283,24 @@ static void *worker(void *arg) {
   }
   curl_easy_cleanup(c);
   return NULL;
+}
+
+/* CPU seconds (user + system) used so far by process @p pid (0 = this process), -1 if unknown. */
+static double cpu_seconds(long pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%s/stat", pid ? "" : "self");
+  if (pid) snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char text[1024];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  char *p = strrchr(text, ')');
+  unsigned long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -249,11 +397,12 @@ static double crypto_one_core(void) {
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "n:c:k:")) != -1) {
-    if (opt == 'n') n_dev = atoi(optarg);
+  while ((opt = getopt(argc, argv, "n:c:k:t:")) != -1) {
+    if (opt == 't') use_curl = !strcmp(optarg, "curl");
+    else if (opt == 'n') n_dev = atoi(optarg);
     else if (opt == 'c') n_conc = atoi(optarg);
     else if (opt == 'k') n_cores = atoi(optarg);
-    else return fprintf(stderr, "usage: bench_register [-n N] [-c C] [-k CORES]\n"), 2;
+    else return fprintf(stderr, "usage: bench_register [-n N] [-c C] [-k CORES] [-t openssl|curl]\n"), 2;
   }
   dps_url = getenv("CERTPILOT_DPS_URL");
   mgmt_url = getenv("CERTPILOT_MGMT_URL");
@@ -304,10 +453,28 @@ int main(int argc, char **argv) {
   }
   double bound = crypto_bound(n_cores);
   pthread_t *th = calloc((size_t)n_conc, sizeof *th);
+  const char *spid = getenv("CERTPILOT_SERVER_PID");
+  long server_pid = spid ? atol(spid) : -1;
+  double srv0 = server_pid > 0 ? cpu_seconds(server_pid) : -1, cli0 = cpu_seconds(0);
   double t0 = now_s();
-  for (int i = 0; i < n_conc; i++) pthread_create(&th[i], NULL, worker, NULL);
+  if (!use_curl) {
+    /* DPS URL https://HOST:PORT */
+    if (sscanf(dps_url, "https://%255[^:]:%d", dps_host, &dps_port) != 2) {
+      fprintf(stderr, "bench: cannot parse %s\n", dps_url);
+      return 2;
+    }
+    client_ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_session_cache_mode(client_ctx, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_load_verify_locations(client_ctx, bundle, NULL) != 1) {
+      fprintf(stderr, "bench: cannot load %s\n", bundle);
+      return 2;
+    }
+  }
+  for (int i = 0; i < n_conc; i++) pthread_create(&th[i], NULL, use_curl ? worker : worker_ssl, NULL);
   for (int i = 0; i < n_conc; i++) pthread_join(th[i], NULL);
   double elapsed = now_s() - t0;
+  double srv1 = server_pid > 0 ? cpu_seconds(server_pid) : -1, cli1 = cpu_seconds(0);
   double bound_after = crypto_bound(n_cores);
   int ok = 0;
   double *lat = calloc((size_t)n_dev, sizeof *lat);
@@ -318,11 +485,15 @@ int main(int argc, char **argv) {
   qsort(lat, (size_t)n_dev, sizeof *lat, cmp_double);
   double rate = ok / elapsed;
   double bound_avg = (bound + bound_after) / 2;
-  printf("devices            %d (%d ok), concurrency %d\n", n_dev, ok, n_conc);
+  printf("devices            %d (%d ok), concurrency %d, client %s\n", n_dev, ok, n_conc,
+         use_curl ? "libcurl (new TLS context per connection)" : "OpenSSL (shared TLS context)");
   printf("elapsed            %.2f s\n", elapsed);
   printf("registrations/s    %.1f\n", rate);
   printf("latency p50        %.1f ms\n", lat[n_dev / 2] * 1000);
   printf("latency p99        %.1f ms\n", lat[(n_dev * 99) / 100 >= n_dev ? n_dev - 1 : (n_dev * 99) / 100] * 1000);
+  if (srv0 >= 0 && srv1 >= 0)
+    printf("CPU/registration   server %.2f ms, load client %.2f ms\n", (srv1 - srv0) * 1000 / n_dev,
+           (cli1 - cli0) * 1000 / n_dev);
   printf("crypto bound       %.1f /s on %d cores (P-384 sign + verify + TLS handshake per registration;\n"
          "                   %d loops at once, before %.1f and after %.1f)\n",
          bound_avg, n_cores, n_cores, bound, bound_after);

@@ -7,6 +7,8 @@
 #define CPS_MGMT_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "cps_mgmt.h"
 #include "cps_service_internal.h"
@@ -43,6 +45,33 @@ cps_result mgmt_exec(cps_service *svc, const char *sql, ...);
 
 /** @brief Object names: 1–64 of [A-Za-z0-9._-]. */
 int mgmt_name_ok(const char *name);
+
+/** The live namespace credential, loaded for signing. */
+typedef struct mgmt_cred {
+  long long id;
+  X509 *cert;
+  EVP_PKEY *key;
+} mgmt_cred;
+
+/** @brief Load the live credential; CPS_ERR_NOT_FOUND when there is none. Clear with mgmt_cred_clear(). */
+cps_result mgmt_cred_load(cps_service *svc, mgmt_cred *out);
+/** @brief Free and zero @p c. */
+void mgmt_cred_clear(mgmt_cred *c);
+/** @brief Add subject, serial, notBefore, notAfter of @p c to object @p o. */
+void mgmt_add_cert_info(cJSON *o, X509 *c);
+
+/** A policy row. */
+typedef struct mgmt_policy_row {
+  long long id;
+  char name[80];
+  long validity_s;
+  int byor, deleted;
+  char state[16];
+  long long cred_id;
+} mgmt_policy_row;
+
+/** @brief The live policy called @p name, else its newest deleted one; CPS_ERR_NOT_FOUND. */
+cps_result mgmt_policy_find(cps_service *svc, const char *name, mgmt_policy_row *p);
 
 /* Handlers: each fills @p resp. */
 void mgmt_credential(mgmt_req *rq, cps_mgmt_response *resp);

@@ -145,9 +145,13 @@ static int set_cn(X509_NAME *name, const char *cn) {
                                     0);
 }
 
-/* Validity now-backdate .. now+validity, capped at the issuer's notAfter. */
+/* Validity now-backdate .. now+validity, capped at the issuer's notAfter. The back-dating
+ * (for device clocks running a little behind) is at most a tenth of the validity, so that
+ * the seconds-long certificates of dev mode keep their lifetime measured from notBefore
+ * close to what the policy says; devices renew at a fraction of that lifetime. */
 static int set_validity(X509 *cert, X509 *issuer, long validity_s) {
-  if (!X509_gmtime_adj(X509_getm_notBefore(cert), -CPS_PKI_BACKDATE_S)) return 0;
+  long backdate = validity_s / 10 < CPS_PKI_BACKDATE_S ? validity_s / 10 : CPS_PKI_BACKDATE_S;
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert), -backdate)) return 0;
   if (!X509_gmtime_adj(X509_getm_notAfter(cert), validity_s)) return 0;
   if (issuer && ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(issuer)) > 0) {
     if (!X509_set1_notAfter(cert, X509_get0_notAfter(issuer))) return 0;

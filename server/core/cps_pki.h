@@ -4,7 +4,7 @@
  *        CSR checks, leaf issuance and CRLs. Pure functions: no store access.
  *
  * Every certificate made here is EC P-384 signed with ecdsa-with-SHA384, has a random
- * positive 159-bit serial, a notBefore back-dated by ::CPS_PKI_BACKDATE_S, and SKI/AKI.
+ * positive 159-bit serial, a notBefore back-dated by ::CPS_PKI_BACKDATE_S (at most a tenth of the validity), and SKI/AKI.
  * Objects returned through `out` parameters are owned by the caller (free with the
  * matching OpenSSL *_free function); outputs are untouched on failure.
  */
@@ -87,7 +87,7 @@ cps_result cps_pki_csr_check(const unsigned char *der, size_t len, const char *r
  * @brief Issue a device leaf: subject CN=@p device_id, the CSR's public key, keyUsage critical
  *        digitalSignature, EKU clientAuth, basicConstraints CA:FALSE, SKI/AKI,
  *        subjectAltName URI `urn:certpilot:device-id:<revocation_id>` (non-critical),
- *        random serial, notBefore = now - ::CPS_PKI_BACKDATE_S, notAfter = now + @p validity_s
+ *        random serial, notBefore = now - min(::CPS_PKI_BACKDATE_S, validity/10), notAfter = now + @p validity_s
  *        capped at the issuer's notAfter.
  * @param serial_hex receives the serial in upper-case hex (size ::CPS_SERIAL_HEX_MAX).
  */

@@ -15,6 +15,7 @@
 #include "cps_issue_internal.h"
 #include "cps_pki.h"
 #include "cps_prov_auth.h"
+#include "cps_prov_tpm.h"
 #include "cps_prov_util.h"
 #include "cps_registry.h"
 #include "cps_service_internal.h"
@@ -333,6 +334,13 @@ cps_result cps_prov_register(cps_service *svc, const cps_prov_request *req,
     set_error(resp, 400004, "csr must be a base64 string");
     return CPS_OK;
   }
+  /* TPM attestation, first leg: answer the 401 challenge (cps_prov_tpm.h). */
+  if (cps_prov_tpm_wants_challenge(req, body)) {
+    cps_result tr = cps_prov_tpm_challenge(
+        svc, req, cJSON_GetObjectItemCaseSensitive(body, CP_JSON_TPM), resp);
+    cJSON_Delete(body);
+    return tr;
+  }
   int has_csr = cJSON_IsString(csrj) && cps_prov_api_version_has_csr(req->api_version);
   unsigned char *csr = NULL;
   size_t csr_len = 0;
@@ -417,5 +425,48 @@ cps_result cps_prov_operation_status(cps_service *svc, const cps_prov_request *r
     set_error(resp, 404003, "unknown operation id for this registration");
   }
   sqlite3_finalize(s);
+  return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+}
+
+cps_result cps_prov_status_lookup(cps_service *svc, const cps_prov_request *req,
+                                  cps_prov_response *resp) {
+  memset(resp, 0, sizeof *resp);
+  resp->retry_after = -1;
+  if (!precheck(svc, req, resp)) return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+  if (req->body_len > CPS_PROV_MAX_BODY) {
+    set_error(resp, 413001, "request body too large");
+    return CPS_OK;
+  }
+  if (req->body && req->body_len > 0) {
+    cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
+    int bad = !cJSON_IsObject(b), has_csr = cJSON_GetObjectItemCaseSensitive(b, CP_JSON_CSR) != NULL;
+    cJSON_Delete(b);
+    if (bad || has_csr) {
+      set_error(resp, 400004, bad ? "body is not a JSON object"
+                                  : "csr is not allowed in a status lookup");
+      return CPS_OK;
+    }
+  }
+  cps_error err = {{0}};
+  cps_enrollment enr;
+  cps_result r = cps_prov_authenticate(svc, req, &enr, &err);
+  if (r != CPS_OK) {
+    auth_error(resp, r, &err);
+    return resp->body ? CPS_OK : CPS_ERR_NOMEM;
+  }
+  cps_device dev;
+  r = cps_device_get(svc, req->registration_id, &dev);
+  if (r == CPS_OK) {
+    const char *status = (enr.enabled && dev.enabled) ? CP_STATUS_ASSIGNED : CP_STATUS_DISABLED;
+    cJSON *st = reg_state(&enr, dev.id, status, &dev);
+    resp->body = cJSON_PrintUnformatted(st);
+    cJSON_Delete(st);
+    resp->status = 200;
+  } else if (r == CPS_ERR_NOT_FOUND) {
+    set_error(resp, 404004, "the device has not registered");
+  } else {
+    set_error(resp, 500001, "internal error");
+  }
+  cps_enrollment_clear(&enr);
   return resp->body ? CPS_OK : CPS_ERR_NOMEM;
 }

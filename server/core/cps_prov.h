@@ -83,6 +83,17 @@ cps_result cps_prov_register(cps_service *svc, const cps_prov_request *req,
 cps_result cps_prov_operation_status(cps_service *svc, const cps_prov_request *req,
                                      cps_prov_response *resp);
 
+/**
+ * @brief Handle the status lookup `POST {idScope}/registrations/{id}` (protocol.md §3): same
+ *        authentication as register; 200 with a DeviceRegistrationResult (registrationId,
+ *        createdDateTimeUtc, assignedHub, deviceId, status, substatus, etag,
+ *        lastUpdatedDateTimeUtc; never a certificate chain), 404 (404004) when the device has
+ *        not registered, 400 when the body carries a `csr`.
+ * @return as cps_prov_register().
+ */
+cps_result cps_prov_status_lookup(cps_service *svc, const cps_prov_request *req,
+                                  cps_prov_response *resp);
+
 /** @brief Free the members of @p resp and zero it. */
 void cps_prov_response_free(cps_prov_response *resp);
 

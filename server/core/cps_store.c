@@ -49,6 +49,8 @@ static const char *const SCHEMA =
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+    "CREATE TABLE IF NOT EXISTS crl(scope TEXT PRIMARY KEY, gen INTEGER NOT NULL,"
+    " number INTEGER NOT NULL, der BLOB NOT NULL, this_update INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS token(name TEXT PRIMARY KEY, role TEXT NOT NULL,"
     " hash BLOB NOT NULL UNIQUE, created INTEGER NOT NULL);";
 

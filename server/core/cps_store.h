@@ -18,6 +18,7 @@
  *   operation(id, registration_id, status, result JSON, created)
  *   audit(seq, time, token_name, role, operation, target, result)   append-only
  *   token(name, role, hash)                                       management bearer tokens
+ *   crl(scope, gen, number, der, this_update)                     last CRL per issuer
  *
  * Extra tables (e.g. the hub's twins) may be created by other components through
  * cps_store_db(); prefix them with the component name (`hub_twin`, ...).

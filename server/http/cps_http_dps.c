@@ -1,4 +1,5 @@
-/* DPS HTTPS routes: PUT /{idScope}/registrations/{id}/register, GET …/operations/{opId}. */
+/* DPS HTTPS routes: PUT /{idScope}/registrations/{id}/register, GET …/operations/{opId},
+ * POST /{idScope}/registrations/{id} (status lookup). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,10 @@ void cps_http_dps_handle(struct evhttp_request *req, void *arg) {
   enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
   int is_register = n == 4 && !strcmp(seg[1], "registrations") && !strcmp(seg[3], "register");
   int is_status = n == 5 && !strcmp(seg[1], "registrations") && !strcmp(seg[3], "operations");
-  if (!is_register && !is_status) return send_error(req, 404000, "no such resource");
-  if ((is_register && cmd != EVHTTP_REQ_PUT) || (is_status && cmd != EVHTTP_REQ_GET))
+  int is_lookup = n == 3 && !strcmp(seg[1], "registrations");
+  if (!is_register && !is_status && !is_lookup) return send_error(req, 404000, "no such resource");
+  if ((is_register && cmd != EVHTTP_REQ_PUT) || (is_status && cmd != EVHTTP_REQ_GET) ||
+      (is_lookup && cmd != EVHTTP_REQ_POST))
     return send_error(req, 405000, "method not allowed");
 
   struct evkeyvalq params;
@@ -96,7 +99,8 @@ void cps_http_dps_handle(struct evhttp_request *req, void *arg) {
   };
   cps_prov_response resp;
   cps_result r = is_register ? cps_prov_register(h->svc, &pr, &resp)
-                             : cps_prov_operation_status(h->svc, &pr, &resp);
+                 : is_status ? cps_prov_operation_status(h->svc, &pr, &resp)
+                             : cps_prov_status_lookup(h->svc, &pr, &resp);
   if (r != CPS_OK) {
     send_error(req, 500001, "internal error");
   } else {

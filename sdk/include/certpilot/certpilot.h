@@ -14,5 +14,9 @@
 #include "cp_x509.h"
 #include "cp_sas.h"
 #include "cp_protocol.h"
+#include "cp_error.h"
+#include "cp_provisioning.h"
+#include "cp_hub.h"
+#include "cp_transport.h"
 
 #endif

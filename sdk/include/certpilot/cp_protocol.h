@@ -74,6 +74,32 @@ extern "C" {
 #define CP_RETRY_AFTER_DEFAULT_S 1
 #define CP_RETRY_AFTER_MAX_S 300
 
+/* Added by the SDK protocol client (issue 5). */
+#define CP_DPS_HTTPS_PORT 443
+#define CP_HUB_MQTT_PORT 8883
+#define CP_MQTT_WS_PORT 443
+#define CP_MQTT_WS_SUBPROTOCOL "mqtt"
+#define CP_DPS_QUERY_OPERATION_ID "&operationId="
+#define CP_QUERY_RID "$rid="
+#define CP_QUERY_RETRY_AFTER "retry-after="
+#define CP_QUERY_VERSION "$version="
+#define CP_HTTP_CONTENT_TYPE_JSON "application/json; charset=utf-8"
+#define CP_HTTP_ACCEPT_JSON "application/json"
+#define CP_HTTP_HEADER_RETRY_AFTER "Retry-After"
+#define CP_JSON_ERROR_MESSAGE_TOP "message"
+#define CP_JSON_TWIN_DESIRED "desired"
+#define CP_JSON_TWIN_REPORTED "reported"
+#define CP_JSON_TWIN_VERSION "$version"
+/* §13.7 members of the "certificate" reported property */
+#define CP_TWIN_CERT_VALID_FROM "validFrom"
+#define CP_TWIN_CERT_VALID_UNTIL "validUntil"
+#define CP_TWIN_CERT_SERIAL "serialNumber"
+#define CP_TWIN_CERT_THUMBPRINT "thumbprint"
+#define CP_TWIN_CERT_ISSUER "issuer"
+#define CP_TWIN_CERT_RENEWED_AT "renewedAt"
+#define CP_TWIN_CERT_RENEWAL_COUNT "renewalCount"
+#define CP_TWIN_CERT_LAST_ERROR "lastError"
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,16 @@ echo "$TEXT" | grep -q 'Subject Alternative Name: critical' && fail "SAN must no
 [ "$(cp_mgmt GET /devices/dev-1 | jq '.certificates | length')" = 1 ] || fail "issued serial not recorded"
 pass "individual symmetric key + SDK CSR -> chain verified by openssl"
 
+# Status lookup: POST /{idScope}/registrations/{id}: the registration state, never a chain.
+dps POST dev-1 "?api-version=$API" "$(sas dev-1 "$KEY")" '{"registrationId":"dev-1"}'
+expect_eq "$DPS_STATUS" 200 "status lookup"
+expect_eq "$(jq -r .status "$W/dps.body")" assigned "status lookup status"
+expect_eq "$(jq -r .assignedHub "$W/dps.body")" hub-a "status lookup hub"
+expect_eq "$(jq -r .issuedCertificateChain "$W/dps.body")" null "status lookup has no chain"
+dps POST dev-1 "?api-version=$API" "$(sas dev-1 "$KEY")" "{\"registrationId\":\"dev-1\",\"csr\":\"$CSR\"}"
+expect_eq "$DPS_STATUS" 400 "status lookup with csr"
+pass "status lookup returns the registration state without a chain; csr refused"
+
 # Group enrollment: device key derived by the SDK.
 DKEY=$("$SDK_DEVICE" derive "$GKEY" sensor-7)
 CSR=$(new_csr sensor-7)

@@ -74,9 +74,19 @@ crl_serials "/crl/icas/$ICA_ID" > "$W/ica.serials"
 grep -qx "$S1" "$W/ica.serials" && grep -qx "$S2" "$W/ica.serials" || fail "ICA CRL lacks the device's serials"
 openssl crl -inform DER -in "$W/crl.der" -noout -nextupdate | grep -q nextUpdate || fail "CRL without nextUpdate"
 openssl crl -inform DER -in "$W/crl.der" -CAfile "$W/d1.ica.pem" -noout 2>&1 | grep -q 'verify OK' || fail "ICA CRL signature"
+crl_number() { openssl crl -inform DER -in "$1" -noout -crlnumber | cut -d= -f2; }
+cp "$W/crl.der" "$W/crl1.der"
+crl_serials "/crl/icas/$ICA_ID" >/dev/null
+cmp -s "$W/crl1.der" "$W/crl.der" || fail "CRL regenerated without a change"
 provision d1 "$KEY"
 openssl x509 -in "$W/d1.leaf.pem" -noout -ext subjectAltName | grep -q "$RID_NEW" || fail "new leaf lacks new identifier"
-pass "revoke device: identifier rotated, every serial on the ICA CRL, new leaf carries new identifier"
+S3=$(serial_of "$W/d1.leaf.pem")
+cp_mgmt POST /devices/d1/revoke >/dev/null
+crl_serials "/crl/icas/$ICA_ID" | grep -qx "$S3" || fail "second revocation not on the CRL"
+[ $((0x$(crl_number "$W/crl.der"))) -gt $((0x$(crl_number "$W/crl1.der"))) ] || fail "CRL number did not increase"
+RID_NEW=$(cp_mgmt GET /devices/d1 | jq -r .revocationId)
+provision d1 "$KEY"
+pass "revoke device: identifier rotated, every serial on the ICA CRL (regenerated on change only, number increasing), new leaf carries new identifier"
 
 # ---- disable / enable device ----
 cp_mgmt POST /devices/d1/disable >/dev/null; expect_eq "$(cp_status)" 200 "disable device"
@@ -154,7 +164,7 @@ pass "BYOR: CSR download, external signing, upload, chain ends at the external r
 
 # ---- audit log ----
 cp_mgmt GET /audit > "$W/audit.json"
-jq -e '[.[] | select(.operation == "POST devices/revoke" and .target == "devices/d1" and .result == 200 and .tokenName == "admin" and .role == "credentials-contributor")] | length == 1' "$W/audit.json" >/dev/null || fail "audit lacks the device revoke"
+jq -e '[.[] | select(.operation == "POST devices/revoke" and .target == "devices/d1" and .result == 200 and .tokenName == "admin" and .role == "credentials-contributor")] | length == 2' "$W/audit.json" >/dev/null || fail "audit lacks the device revoke"
 jq -e '[.[] | select(.operation == "POST credential" and .tokenName == "viewer" and .result == 403)] | length == 1' "$W/audit.json" >/dev/null || fail "audit lacks the refused reader write"
 jq -e '[.[] | select(.operation == "DELETE credential" and .result == 409)] | length == 1' "$W/audit.json" >/dev/null || fail "audit lacks the 409"
 jq -e 'all(.[]; .time != null and .seq > 0)' "$W/audit.json" >/dev/null || fail "audit records incomplete"

@@ -112,6 +112,21 @@ static void test_cps_pki_leaf_issue_valid_csr_has_device_profile(void **state) {
   EVP_PKEY_free(key);
 }
 
+static void test_cps_pki_leaf_issue_short_validity_backdates_a_tenth(void **state) {
+  ca_fixture *f = *state;
+  char serial[CPS_SERIAL_HEX_MAX];
+  EVP_PKEY *key = NULL;
+  X509 *leaf = issue(f, "dev-short", 30, serial, &key);
+  /* 30 s of validity: notBefore at most 3 s back, so the lifetime a device measures from
+   * notBefore stays ~33 s instead of 330 s (a renewal due before issuance). */
+  int days = 0, secs = 0;
+  assert_int_equal(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)), 1);
+  assert_int_equal(days, 0);
+  assert_true(secs >= 30 && secs <= 33);
+  X509_free(leaf);
+  EVP_PKEY_free(key);
+}
+
 static void test_cps_pki_leaf_issue_two_leaves_have_distinct_serials(void **state) {
   ca_fixture *f = *state;
   char s1[CPS_SERIAL_HEX_MAX], s2[CPS_SERIAL_HEX_MAX];
@@ -273,6 +288,7 @@ static void test_cps_pki_ca_sign_request_byor_request_gives_ca(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cps_pki_leaf_issue_valid_csr_has_device_profile, ca_setup, ca_teardown),
+      cmocka_unit_test_setup_teardown(test_cps_pki_leaf_issue_short_validity_backdates_a_tenth, ca_setup, ca_teardown),
       cmocka_unit_test_setup_teardown(test_cps_pki_leaf_issue_two_leaves_have_distinct_serials, ca_setup, ca_teardown),
       cmocka_unit_test_setup_teardown(test_cps_pki_leaf_issue_validity_beyond_ica_is_capped, ca_setup, ca_teardown),
       cmocka_unit_test_setup_teardown(test_cps_pki_ca_issue_ica_is_pathlen0_ca, ca_setup, ca_teardown),

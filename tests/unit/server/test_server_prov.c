@@ -437,6 +437,36 @@ static void test_cps_issue_for_device_renewal_checks_device_and_csr(void **state
   EVP_PKEY_free(key);
 }
 
+static void test_cps_prov_status_lookup_before_and_after_registration(void **state) {
+  fx *f = *state;
+  char tok[600];
+  cps_sas_build(cps_service_id_scope(f->svc), "dev-1", KEY, (long long)time(NULL) + 600, tok, sizeof tok);
+  const char *b = "{\"registrationId\":\"dev-1\"}";
+  cps_prov_request rq = {.id_scope = cps_service_id_scope(f->svc), .registration_id = "dev-1",
+                         .api_version = API, .body = b, .body_len = strlen(b), .authorization = tok};
+  cps_prov_response resp;
+  assert_int_equal(cps_prov_status_lookup(f->svc, &rq, &resp), CPS_OK);
+  assert_int_equal(resp.status, 404);
+  cps_prov_response_free(&resp);
+  char *body = reg_body("dev-1", NULL);
+  int st = 0;
+  cJSON_Delete(register_device(f->svc, "dev-1", KEY, body, &st));
+  free(body);
+  assert_int_equal(cps_prov_status_lookup(f->svc, &rq, &resp), CPS_OK);
+  assert_int_equal(resp.status, 200);
+  cJSON *j = cJSON_Parse(resp.body);
+  assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "assigned");
+  assert_string_equal(cJSON_GetObjectItem(j, "deviceId")->valuestring, "dev-1");
+  assert_null(cJSON_GetObjectItem(j, "issuedCertificateChain"));
+  cJSON_Delete(j);
+  cps_prov_response_free(&resp);
+  /* a forged token is refused before anything is read */
+  rq.authorization = "SharedAccessSignature sr=x&sig=y&se=1";
+  assert_int_equal(cps_prov_status_lookup(f->svc, &rq, &resp), CPS_OK);
+  assert_int_equal(resp.status, 401);
+  cps_prov_response_free(&resp);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -452,6 +482,7 @@ int main(void) {
       T(test_cps_hub_check_device_cert_after_policy_revoke_old_ica_rejected),
       T(test_cps_prov_operation_status_unknown_operation_404),
       T(test_cps_issue_for_device_renewal_checks_device_and_csr),
+      T(test_cps_prov_status_lookup_before_and_after_registration),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Management of the namespace credential (root CA), policies (issuing CAs), CRLs, hub trust. */
+/* Management of policies (issuing CAs), BYOR and policy revocation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,191 +8,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "cps_hub.h"
 #include "cps_mgmt_internal.h"
 #include "cps_pki.h"
 #include "cps_prov_util.h"
 
-#define ROOT_VALIDITY_S (20L * 365 * 86400)
 #define ICA_VALIDITY_S (5L * 365 * 86400)
 #define MAX_LEAF_VALIDITY_S (90L * 86400)
 
-typedef struct cred {
-  long long id;
-  X509 *cert;
-  EVP_PKEY *key;
-} cred;
-
-static void cred_clear(cred *c) {
-  X509_free(c->cert);
-  EVP_PKEY_free(c->key);
-  memset(c, 0, sizeof *c);
-}
-
-/* The live credential, or CPS_ERR_NOT_FOUND. */
-static cps_result cred_load(cps_service *svc, cred *out) {
-  sqlite3_stmt *s = NULL;
-  memset(out, 0, sizeof *out);
-  if (sqlite3_prepare_v2(cps_service_db(svc),
-                         "SELECT id, root_cert, root_key FROM credential WHERE deleted=0", -1, &s,
-                         NULL) != SQLITE_OK)
-    return CPS_ERR_STORE;
-  cps_result r = CPS_ERR_NOT_FOUND;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    out->id = sqlite3_column_int64(s, 0);
-    r = cps_pki_cert_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
-                              &out->cert);
-    if (r == CPS_OK) r = cps_pki_key_from_pem((const char *)sqlite3_column_text(s, 2), &out->key);
-    if (r != CPS_OK) {
-      cred_clear(out);
-      r = CPS_ERR_CRYPTO;
-    }
-  }
-  sqlite3_finalize(s);
-  return r;
-}
-
-static void add_cert_info(cJSON *o, X509 *c) {
-  char cn[256] = "", serial[CPS_SERIAL_HEX_MAX] = "", nb[40], na[40];
-  cps_pki_cert_cn(c, cn, sizeof cn);
-  cps_pki_cert_serial_hex(c, serial);
-  struct tm tm;
-  ASN1_TIME_to_tm(X509_get0_notBefore(c), &tm);
-  cps_time_iso(timegm(&tm), nb, sizeof nb);
-  ASN1_TIME_to_tm(X509_get0_notAfter(c), &tm);
-  cps_time_iso(timegm(&tm), na, sizeof na);
-  cJSON_AddStringToObject(o, "subject", cn);
-  cJSON_AddStringToObject(o, "serial", serial);
-  cJSON_AddStringToObject(o, "notBefore", nb);
-  cJSON_AddStringToObject(o, "notAfter", na);
-}
-
-static cJSON *cred_json(cred *c) {
-  cJSON *o = cJSON_CreateObject();
-  add_cert_info(o, c->cert);
-  char *pem = NULL;
-  if (cps_pki_cert_to_pem(c->cert, &pem) == CPS_OK) cJSON_AddStringToObject(o, "certificate", pem);
-  free(pem);
-  return o;
-}
-
-static long long count_live_policies(cps_service *svc, long long cred_id) {
-  sqlite3_stmt *s = NULL;
-  long long n = -1;
-  if (sqlite3_prepare_v2(cps_service_db(svc),
-                         "SELECT COUNT(*) FROM policy WHERE deleted=0 AND credential_id=?", -1, &s,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, cred_id);
-    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
-  }
-  sqlite3_finalize(s);
-  return n;
-}
-
-void mgmt_credential(mgmt_req *rq, cps_mgmt_response *resp) {
-  if (rq->nseg != 1) return mgmt_error(resp, 404, "no such resource");
-  cps_service *svc = rq->svc;
-  cred c;
-  cps_result r = cred_load(svc, &c);
-  if (r != CPS_OK && r != CPS_ERR_NOT_FOUND) return mgmt_fail(resp, r, "credential unreadable");
-  if (!strcmp(rq->method, "GET")) {
-    if (r == CPS_ERR_NOT_FOUND) return mgmt_error(resp, 404, "namespace has no credential");
-    mgmt_json(resp, 200, cred_json(&c));
-  } else if (!strcmp(rq->method, "POST")) {
-    if (r == CPS_OK) {
-      cred_clear(&c);
-      return mgmt_error(resp, 409, "namespace already has a credential");
-    }
-    char cn[200];
-    snprintf(cn, sizeof cn, "%s root CA", svc->namespace_name);
-    char *pem = NULL;
-    unsigned char *der = NULL;
-    size_t der_len = 0;
-    r = cps_pki_key_generate(&c.key);
-    if (r == CPS_OK) r = cps_pki_root_create(c.key, cn, ROOT_VALIDITY_S, &c.cert);
-    if (r == CPS_OK) r = cps_pki_key_to_pem(c.key, &pem);
-    if (r == CPS_OK) r = cps_pki_cert_to_der(c.cert, &der, &der_len);
-    if (r == CPS_OK) {
-      sqlite3_stmt *s = NULL;
-      r = CPS_ERR_STORE;
-      if (sqlite3_prepare_v2(cps_service_db(svc),
-                             "INSERT INTO credential(created, root_cert, root_key) VALUES(?,?,?)",
-                             -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, (long long)time(NULL));
-        sqlite3_bind_blob(s, 2, der, (int)der_len, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, pem, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_DONE) r = CPS_OK;
-      }
-      sqlite3_finalize(s);
-    }
-    if (pem) OPENSSL_cleanse(pem, strlen(pem));
-    free(pem);
-    free(der);
-    if (r == CPS_OK) mgmt_json(resp, 201, cred_json(&c));
-    else mgmt_fail(resp, r, "cannot create the credential");
-  } else if (!strcmp(rq->method, "DELETE")) {
-    if (r == CPS_ERR_NOT_FOUND) return mgmt_error(resp, 404, "namespace has no credential");
-    long long n = count_live_policies(svc, c.id);
-    if (n != 0) {
-      cred_clear(&c);
-      return mgmt_error(resp, 409, "credential still has %lld policies; delete them first", n);
-    }
-    char id[32];
-    snprintf(id, sizeof id, "%lld", c.id);
-    r = cps_store_begin(svc->store);
-    if (r == CPS_OK)
-      r = mgmt_exec(svc, "UPDATE credential SET deleted=1, root_key=NULL WHERE id=?", id, NULL);
-    if (r == CPS_OK)
-      r = mgmt_exec(svc, "UPDATE ica SET trusted=0, state='retired' WHERE policy_id IN"
-                         " (SELECT id FROM policy WHERE credential_id=?)", id, NULL);
-    if (r == CPS_OK) r = cps_store_commit(svc->store);
-    else cps_store_rollback(svc->store);
-    if (r == CPS_OK) mgmt_raw(resp, 204, "application/json", NULL, 0);
-    else mgmt_fail(resp, r, "cannot delete the credential");
-  } else {
-    mgmt_error(resp, 405, "method not allowed");
-  }
-  cred_clear(&c);
-}
-
-/* ---- policies ---- */
-
-typedef struct policy_row {
-  long long id;
-  char name[80];
-  long validity_s;
-  int byor, deleted;
-  char state[16];
-  long long cred_id;
-} policy_row;
-
-/* Live policy by name, else the newest deleted one. */
-static cps_result policy_find(cps_service *svc, const char *name, policy_row *p) {
-  sqlite3_stmt *s = NULL;
-  if (sqlite3_prepare_v2(cps_service_db(svc),
-                         "SELECT id, name, validity_s, byor, deleted, state,"
-                         " COALESCE(credential_id, 0) FROM policy WHERE name=?"
-                         " ORDER BY deleted ASC, id DESC LIMIT 1",
-                         -1, &s, NULL) != SQLITE_OK)
-    return CPS_ERR_STORE;
-  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-  cps_result r = CPS_ERR_NOT_FOUND;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    memset(p, 0, sizeof *p);
-    p->id = sqlite3_column_int64(s, 0);
-    snprintf(p->name, sizeof p->name, "%s", (const char *)sqlite3_column_text(s, 1));
-    p->validity_s = (long)sqlite3_column_int64(s, 2);
-    p->byor = sqlite3_column_int(s, 3);
-    p->deleted = sqlite3_column_int(s, 4);
-    snprintf(p->state, sizeof p->state, "%s", (const char *)sqlite3_column_text(s, 5));
-    p->cred_id = sqlite3_column_int64(s, 6);
-    r = CPS_OK;
-  }
-  sqlite3_finalize(s);
-  return r;
-}
-
-static cJSON *policy_json(cps_service *svc, const policy_row *p) {
+static cJSON *policy_json(cps_service *svc, const mgmt_policy_row *p) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", p->name);
   if (p->validity_s % 86400 == 0) cJSON_AddNumberToObject(o, "validityDays", (double)(p->validity_s / 86400));
@@ -213,7 +36,7 @@ static cJSON *policy_json(cps_service *svc, const policy_row *p) {
       X509 *c = NULL;
       if (sqlite3_column_bytes(s, 3) > 0 &&
           cps_pki_cert_from_der(sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), &c) == CPS_OK) {
-        add_cert_info(i, c);
+        mgmt_add_cert_info(i, c);
         X509_free(c);
       }
       cJSON_AddItemToArray(arr, i);
@@ -224,7 +47,7 @@ static cJSON *policy_json(cps_service *svc, const policy_row *p) {
 }
 
 /* New ICA row for policy p: signed by the credential, or pending with a CSR (BYOR). */
-static cps_result ica_create(cps_service *svc, const policy_row *p, cred *c) {
+static cps_result ica_create(cps_service *svc, const mgmt_policy_row *p, mgmt_cred *c) {
   EVP_PKEY *key = NULL;
   X509 *cert = NULL;
   X509_REQ *req = NULL;
@@ -296,19 +119,19 @@ static void policy_create(mgmt_req *rq, cps_mgmt_response *resp) {
     validity = (long)days->valuedouble * 86400;
   }
   if (byor && !cJSON_IsBool(byor)) return mgmt_error(resp, 400, "byor must be a boolean");
-  policy_row p;
+  mgmt_policy_row p;
   memset(&p, 0, sizeof p);
   snprintf(p.name, sizeof p.name, "%s", name->valuestring);
   p.validity_s = validity;
   p.byor = cJSON_IsTrue(byor);
-  cred c;
-  cps_result r = cred_load(svc, &c);
+  mgmt_cred c;
+  cps_result r = mgmt_cred_load(svc, &c);
   if (r == CPS_ERR_NOT_FOUND && !p.byor)
     return mgmt_error(resp, 409, "namespace has no credential; create it first");
   if (r != CPS_OK && r != CPS_ERR_NOT_FOUND) return mgmt_fail(resp, r, "credential unreadable");
-  policy_row existing;
-  if (policy_find(svc, p.name, &existing) == CPS_OK && !existing.deleted) {
-    cred_clear(&c);
+  mgmt_policy_row existing;
+  if (mgmt_policy_find(svc, p.name, &existing) == CPS_OK && !existing.deleted) {
+    mgmt_cred_clear(&c);
     return mgmt_error(resp, 409, "policy '%s' exists", p.name);
   }
   sqlite3_stmt *s = NULL;
@@ -336,7 +159,7 @@ static void policy_create(mgmt_req *rq, cps_mgmt_response *resp) {
   }
   if (r == CPS_OK) r = cps_store_commit(svc->store);
   else cps_store_rollback(svc->store);
-  cred_clear(&c);
+  mgmt_cred_clear(&c);
   if (r != CPS_OK) return mgmt_fail(resp, r, "cannot create the policy");
   mgmt_json(resp, 201, policy_json(svc, &p));
 }
@@ -347,13 +170,13 @@ static cps_result crl_bump_root(cps_service *svc, long long cred_id) {
   return mgmt_exec(svc, "UPDATE credential SET crl_number=crl_number+1 WHERE id=?", id, NULL);
 }
 
-static void policy_revoke(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp) {
+static void policy_revoke(mgmt_req *rq, mgmt_policy_row *p, cps_mgmt_response *resp) {
   cps_service *svc = rq->svc;
   if (p->deleted) return mgmt_error(resp, 409, "policy '%s' was deleted", p->name);
-  cred c;
+  mgmt_cred c;
   memset(&c, 0, sizeof c);
   if (!p->byor) {
-    cps_result lr = cred_load(svc, &c);
+    cps_result lr = mgmt_cred_load(svc, &c);
     if (lr != CPS_OK) return mgmt_fail(resp, lr == CPS_ERR_NOT_FOUND ? CPS_ERR_CONFLICT : lr, "no credential");
   }
   char pid[32], now[32];
@@ -368,13 +191,13 @@ static void policy_revoke(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp) 
   if (r == CPS_OK) r = ica_create(svc, p, &c);
   if (r == CPS_OK) r = cps_store_commit(svc->store);
   else cps_store_rollback(svc->store);
-  cred_clear(&c);
+  mgmt_cred_clear(&c);
   if (r != CPS_OK) return mgmt_fail(resp, r, "cannot revoke the policy");
-  policy_find(svc, p->name, p);
+  mgmt_policy_find(svc, p->name, p);
   mgmt_json(resp, 200, policy_json(svc, p));
 }
 
-static void policy_byor_csr(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp) {
+static void policy_byor_csr(mgmt_req *rq, mgmt_policy_row *p, cps_mgmt_response *resp) {
   sqlite3_stmt *s = NULL;
   if (sqlite3_prepare_v2(cps_service_db(rq->svc),
                          "SELECT csr FROM ica WHERE policy_id=? AND state='pending'", -1, &s,
@@ -399,7 +222,7 @@ static void policy_byor_csr(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp
   sqlite3_finalize(s);
 }
 
-static void policy_byor_upload(mgmt_req *rq, policy_row *p, cps_mgmt_response *resp) {
+static void policy_byor_upload(mgmt_req *rq, mgmt_policy_row *p, cps_mgmt_response *resp) {
   cps_service *svc = rq->svc;
   if (!p->byor || p->deleted) return mgmt_error(resp, 409, "policy '%s' is not a live BYOR policy", p->name);
   if (!rq->body || rq->body_len == 0) return mgmt_error(resp, 400, "body must be a PEM bundle [ICA, root]");
@@ -462,7 +285,7 @@ static void policy_byor_upload(mgmt_req *rq, policy_row *p, cps_mgmt_response *r
   free(ica_der);
   free(root_der);
   if (r != CPS_OK) return mgmt_fail(resp, r, "cannot store the certificate");
-  policy_find(svc, p->name, p);
+  mgmt_policy_find(svc, p->name, p);
   mgmt_json(resp, 200, policy_json(svc, p));
 }
 
@@ -480,16 +303,16 @@ void mgmt_policy(mgmt_req *rq, cps_mgmt_response *resp) {
     if (sqlite3_prepare_v2(cps_service_db(svc), "SELECT name FROM policy WHERE deleted=0 ORDER BY name",
                            -1, &s, NULL) == SQLITE_OK) {
       while (sqlite3_step(s) == SQLITE_ROW) {
-        policy_row p;
-        if (policy_find(svc, (const char *)sqlite3_column_text(s, 0), &p) == CPS_OK)
+        mgmt_policy_row p;
+        if (mgmt_policy_find(svc, (const char *)sqlite3_column_text(s, 0), &p) == CPS_OK)
           cJSON_AddItemToArray(arr, policy_json(svc, &p));
       }
     }
     sqlite3_finalize(s);
     return mgmt_json(resp, 200, arr);
   }
-  policy_row p;
-  cps_result r = policy_find(svc, rq->seg[1], &p);
+  mgmt_policy_row p;
+  cps_result r = mgmt_policy_find(svc, rq->seg[1], &p);
   if (r == CPS_ERR_NOT_FOUND) return mgmt_error(resp, 404, "policy '%s' does not exist", rq->seg[1]);
   if (r != CPS_OK) return mgmt_fail(resp, r, "store error");
   char pid[32];
@@ -516,137 +339,4 @@ void mgmt_policy(mgmt_req *rq, cps_mgmt_response *resp) {
     return mgmt_raw(resp, 204, "application/json", NULL, 0);
   }
   mgmt_error(resp, 404, "no such resource");
-}
-
-/* ---- CRLs ---- */
-
-static void crl_reply(cps_service *svc, cps_mgmt_response *resp, X509 *issuer, EVP_PKEY *key,
-                      const char *sql, long long id, long number) {
-  sqlite3_stmt *s = NULL;
-  cps_crl_entry *e = NULL;
-  char **serials = NULL;
-  size_t n = 0;
-  if (sqlite3_prepare_v2(cps_service_db(svc), sql, -1, &s, NULL) != SQLITE_OK)
-    return mgmt_error(resp, 500, "store error");
-  sqlite3_bind_int64(s, 1, id);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    cps_crl_entry *ge = realloc(e, (n + 1) * sizeof *e);
-    char **gs = realloc(serials, (n + 1) * sizeof *serials);
-    if (ge) e = ge;
-    if (gs) serials = gs;
-    if (!ge || !gs) break;
-    serials[n] = strdup((const char *)sqlite3_column_text(s, 0));
-    e[n].serial_hex = serials[n];
-    e[n].revoked_at = (time_t)sqlite3_column_int64(s, 1);
-    n++;
-  }
-  sqlite3_finalize(s);
-  unsigned char *der = NULL;
-  size_t len = 0;
-  /* CRLs are built on request from the current state; the CRL number is the issue time so it
-   * increases with every CRL handed out (RFC 5280 §5.2.3), the stored counters break ties. */
-  long crl_number = (long)time(NULL) * 16 + (number & 15);
-  cps_result r =
-      cps_pki_crl_build(issuer, key, e, n, svc->cfg.crl_next_update_s, crl_number, &der, &len);
-  for (size_t i = 0; i < n; i++) free(serials[i]);
-  free(serials);
-  free(e);
-  if (r != CPS_OK) return mgmt_fail(resp, r, "cannot build the CRL");
-  mgmt_raw(resp, 200, "application/pkix-crl", der, len);
-  free(der);
-}
-
-/* Serial hex of an ICA stored as DER (for root CRL entries), via SQL function. */
-static void sql_cert_serial(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  X509 *c = NULL;
-  char hex[CPS_SERIAL_HEX_MAX];
-  if (sqlite3_value_bytes(argv[0]) > 0 &&
-      cps_pki_cert_from_der(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), &c) == CPS_OK &&
-      cps_pki_cert_serial_hex(c, hex) == CPS_OK) {
-    sqlite3_result_text(ctx, hex, -1, SQLITE_TRANSIENT);
-  } else {
-    sqlite3_result_null(ctx);
-  }
-  X509_free(c);
-}
-
-void mgmt_crl(mgmt_req *rq, cps_mgmt_response *resp) {
-  cps_service *svc = rq->svc;
-  if (strcmp(rq->method, "GET") != 0) return mgmt_error(resp, 405, "method not allowed");
-  if (rq->nseg == 2 && !strcmp(rq->seg[1], "root")) {
-    cred c;
-    cps_result r = cred_load(svc, &c);
-    if (r != CPS_OK) return mgmt_fail(resp, r, "namespace has no credential");
-    sqlite3_create_function(cps_service_db(svc), "cert_serial", 1, SQLITE_UTF8, NULL,
-                            sql_cert_serial, NULL, NULL);
-    long number = 1;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(cps_service_db(svc), "SELECT crl_number FROM credential WHERE id=?", -1,
-                           &s, NULL) == SQLITE_OK) {
-      sqlite3_bind_int64(s, 1, c.id);
-      if (sqlite3_step(s) == SQLITE_ROW) number = (long)sqlite3_column_int64(s, 0) + 1;
-    }
-    sqlite3_finalize(s);
-    crl_reply(svc, resp, c.cert, c.key,
-              "SELECT cert_serial(i.cert), i.revoked_at FROM ica i JOIN policy p ON p.id=i.policy_id"
-              " WHERE p.credential_id=? AND i.state='revoked' AND i.cert IS NOT NULL"
-              " AND i.root IS NULL ORDER BY i.id",
-              c.id, number);
-    cred_clear(&c);
-    return;
-  }
-  /* /crl/icas/{id} or /crl/policies/{name} (the policy's newest ICA with a certificate). */
-  long long ica_id = -1;
-  if (rq->nseg == 3 && !strcmp(rq->seg[1], "icas")) {
-    char *end = NULL;
-    ica_id = strtoll(rq->seg[2], &end, 10);
-    if (*end || ica_id <= 0) return mgmt_error(resp, 404, "no such issuing CA");
-  } else if (rq->nseg == 3 && !strcmp(rq->seg[1], "policies")) {
-    policy_row p;
-    if (policy_find(svc, rq->seg[2], &p) != CPS_OK)
-      return mgmt_error(resp, 404, "policy '%s' does not exist", rq->seg[2]);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(cps_service_db(svc),
-                           "SELECT id FROM ica WHERE policy_id=? AND cert IS NOT NULL ORDER BY"
-                           " (state='active') DESC, id DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
-      sqlite3_bind_int64(s, 1, p.id);
-      if (sqlite3_step(s) == SQLITE_ROW) ica_id = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-  } else {
-    return mgmt_error(resp, 404, "no such CRL");
-  }
-  sqlite3_stmt *s = NULL;
-  X509 *cert = NULL;
-  EVP_PKEY *key = NULL;
-  long number = 1;
-  if (sqlite3_prepare_v2(cps_service_db(svc), "SELECT cert, key, crl_number FROM ica WHERE id=?", -1,
-                         &s, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, ica_id);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) > 0) {
-      cps_pki_cert_from_der(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &cert);
-      cps_pki_key_from_pem((const char *)sqlite3_column_text(s, 1), &key);
-      number = (long)sqlite3_column_int64(s, 2) + 1;
-    }
-  }
-  sqlite3_finalize(s);
-  if (cert && key)
-    crl_reply(svc, resp, cert, key,
-              "SELECT serial, revoked_at FROM issued WHERE ica_id=? AND revoked=1 ORDER BY serial",
-              ica_id, number);
-  else
-    mgmt_error(resp, 404, "no such issuing CA");
-  X509_free(cert);
-  EVP_PKEY_free(key);
-}
-
-void mgmt_hub_trust(mgmt_req *rq, cps_mgmt_response *resp) {
-  if (rq->nseg != 2 || strcmp(rq->seg[1], "trust") != 0) return mgmt_error(resp, 404, "no such resource");
-  if (strcmp(rq->method, "GET") != 0) return mgmt_error(resp, 405, "method not allowed");
-  char *pem = NULL;
-  cps_result r = cps_hub_trust_bundle_pem(rq->svc, &pem);
-  if (r != CPS_OK) return mgmt_fail(resp, r, "cannot build the bundle");
-  mgmt_raw(resp, 200, "application/x-pem-file", pem, strlen(pem));
-  free(pem);
 }
