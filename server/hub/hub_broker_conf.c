@@ -62,14 +62,15 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
       return bad(err, err_len, "broker: %s is empty or has spaces, '#' or control characters",
                  strs[i].name);
   }
-  const int ports[3] = {cfg->port_mqtts_cert, cfg->port_mqtts_sas, cfg->port_wss};
-  const char *names[3] = {"port_mqtts_cert", "port_mqtts_sas", "port_wss"};
-  for (int i = 0; i < 3; i++) {
-    if (i == 2 && ports[i] == 0) continue;
+  const int ports[4] = {cfg->port_mqtts_cert, cfg->port_mqtts_sas, cfg->port_wss,
+                        cfg->port_wss_cert};
+  const char *names[4] = {"port_mqtts_cert", "port_mqtts_sas", "port_wss", "port_wss_cert"};
+  for (int i = 0; i < 4; i++) {
+    if (i >= 2 && ports[i] == 0) continue;
     if (ports[i] < 1 || ports[i] > 65535)
       return bad(err, err_len, "broker: %s %d is not 1..65535", names[i], ports[i]);
     for (int j = 0; j < i; j++)
-      if (ports[i] == ports[j])
+      if (ports[j] && ports[i] == ports[j])
         return bad(err, err_len, "broker: %s and %s are both %d", names[j], names[i], ports[i]);
   }
   if (cfg->retry_after_s < 0 || cfg->retry_after_s > 300)
@@ -145,6 +146,16 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
          "certfile %s\nkeyfile %s\n"
          "require_certificate false\n",
          cfg->port_wss, cfg->bind_address, cfg->cert_file, cfg->key_file);
+  /* X.509 onboarding and hub over WebSockets: libwebsockets reads a CA file
+   * (not a directory) once, at start. */
+  if (cfg->port_wss_cert)
+    EMIT("\nlistener %d %s\n"
+         "protocol websockets\n"
+         "certfile %s\nkeyfile %s\n"
+         "cafile %s.pem\n"
+         "require_certificate true\n"
+         "use_identity_as_username false\n",
+         cfg->port_wss_cert, cfg->bind_address, cfg->cert_file, cfg->key_file, capath);
 #undef EMIT
   if (off + 1 > len) return CP_ERR_BUFFER_TOO_SMALL;
   memcpy(buf, tmp, off + 1);
