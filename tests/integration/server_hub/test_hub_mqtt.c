@@ -751,6 +751,61 @@ static void test_dps_mqtt_rate_limited_429(void **state) {
   hub_broker_stop(b);
 }
 
+static void test_wss_cert_listener_x509_onboarding_and_hub(void **state) {
+  (void)state;
+  /* a second broker on the same store with the WebSockets client-certificate listener */
+  hub_broker_config cfg = env.cfg;
+  char run[400];
+  snprintf(run, sizeof run, "%s/wsscert", env.dir);
+  assert_int_equal(it_sh("mkdir -p %s", run), 0);
+  cfg.run_dir = run;
+  cfg.port_mqtts_cert = it_free_port();
+  cfg.port_mqtts_sas = it_free_port();
+  cfg.port_wss = 0;
+  cfg.port_wss_cert = it_free_port();
+  hub_broker *b = NULL;
+  char why[256];
+  assert_int_equal(hub_broker_start(&cfg, &b, why, sizeof why), CP_OK);
+  it_env e2 = env;
+  e2.port_wss_cert = cfg.port_wss_cert;
+  /* X.509 onboarding with a CSR over WebSockets */
+  assert_int_equal(it_provision(&e2, "wss-cert", "x509-dev-1", NULL, path("onb-x1.pem"),
+                                path("onb-x1.key"), path("x509-wss.key"), path("x509-wss.chain.pem")),
+                   0);
+  /* hub over WebSockets with the issued chain; a wrong CN is still refused */
+  it_hub_uri = "wss-cert";
+  int rc;
+  MQTTClient c = it_hub_connect(&e2, "x509-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  assert_int_equal(MQTTClient_subscribe(c, "$iothub/twin/res/#", 1), MQTTCLIENT_SUCCESS);
+  char *t = NULL, *body = NULL;
+  MQTTClient_deliveryToken tok;
+  assert_int_equal(MQTTClient_publish(c, "$iothub/twin/GET/?$rid=w", 0, "", 1, 0, &tok), MQTTCLIENT_SUCCESS);
+  assert_true(it_wait_msg(c, "$iothub/twin/res/", 5000, &t, &body));
+  assert_string_equal(t, "$iothub/twin/res/200/?$rid=w");
+  free(t);
+  free(body);
+  it_hub_close(c);
+  MQTTClient bad = it_hub_connect(&e2, "sas-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  it_hub_uri = "ssl-cert";
+  assert_null(bad);
+  assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
+  /* a trust change restarts this broker (its CA file is read at start) */
+  unsigned before = hub_broker_trust_restarts(b);
+  assert_true(it_mgmt(&env, "POST", "/policies", "{\"name\":\"p-wss\",\"validityDays\":7}", NULL) < 300);
+  assert_int_equal(hub_broker_sync_trust(b), CP_OK);
+  for (int i = 0; i < 100 && hub_broker_trust_restarts(b) == before; i++) usleep(100000);
+  assert_int_equal(hub_broker_trust_restarts(b), before + 1);
+  assert_int_equal(hub_broker_restarts(b), 0); /* not counted as a crash */
+  assert_int_equal(hub_broker_state_get(b), HUB_BROKER_RUNNING);
+  it_hub_uri = "wss-cert";
+  c = it_hub_connect(&e2, "x509-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  it_hub_uri = "ssl-cert";
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  hub_broker_stop(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
@@ -773,6 +828,7 @@ int main(void) {
       cmocka_unit_test(test_hub_revoked_policy_refused_then_reprovisioned),
       cmocka_unit_test(test_hub_policy_trust_removed_refused),
       cmocka_unit_test(test_dps_wss_client_certificate_not_seen_refused),
+      cmocka_unit_test(test_wss_cert_listener_x509_onboarding_and_hub),
       cmocka_unit_test(test_hub_second_connection_takes_over),
       cmocka_unit_test(test_broker_listeners_loopback_only),
       cmocka_unit_test(test_broker_killed_is_restarted),
