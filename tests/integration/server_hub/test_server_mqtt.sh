@@ -16,11 +16,13 @@ wait_for() { # SECONDS CMD… : poll until CMD succeeds
   return 1
 }
 
-cp_server_start || exit 1
-for v in CERTPILOT_MQTT_PORT CERTPILOT_MQTT_SAS_PORT CERTPILOT_MQTT_WSS_PORT CERTPILOT_MQTT_PID; do
-  [ -n "${!v:-}" ] || fail "$v missing from the ready file"
+cp_server_start --mqtt-wss-cert-port 0 || exit 1
+for v in CERTPILOT_MQTT_PORT CERTPILOT_MQTT_SAS_PORT CERTPILOT_MQTT_WSS_PORT CERTPILOT_MQTT_WSS_CERT_PORT \
+         CERTPILOT_MQTT_PID; do
+  [ -n "${!v:-}" ] && [ "${!v}" != 0 ] || fail "$v missing from the ready file"
 done
-for p in "$CERTPILOT_MQTT_PORT" "$CERTPILOT_MQTT_SAS_PORT" "$CERTPILOT_MQTT_WSS_PORT"; do
+for p in "$CERTPILOT_MQTT_PORT" "$CERTPILOT_MQTT_SAS_PORT" "$CERTPILOT_MQTT_WSS_PORT" \
+         "$CERTPILOT_MQTT_WSS_CERT_PORT"; do
   listening "$p" || fail "nothing listens on MQTT port $p"
 done
 [ "$(broker_pid)" = "$CERTPILOT_MQTT_PID" ] || fail "mosquitto $CERTPILOT_MQTT_PID is not the server's child"
