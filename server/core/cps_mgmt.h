@@ -15,7 +15,8 @@
  *   GET    /policies/{name}/csr            BYOR: the CA request (PEM, text/plain)
  *   PUT    /policies/{name}/certificate    BYOR: PEM bundle [ICA, …, external root] activates
  *   POST   /enrollments                    {"id","kind":"individual"|"group",
- *                                           "attestation":"symmetricKey"|"x509",
+ *                                           "attestation":"symmetricKey"|"x509"|"tpm",
+ *                                           "endorsementKey"?(tpm, see docs/tpm.md),
  *                                           "primaryKey"?,"secondaryKey"?,"certificate"?(PEM),
  *                                           "registrationId"?(individual; default id),
  *                                           "policy","hub","enabled"?}
