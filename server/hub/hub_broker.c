@@ -27,16 +27,20 @@ struct hub_broker {
   hub_broker_config cfg;
   char conf_path[4096];
   char ca_dir[4096];
+  char ca_file[4200];        /* <ca_dir>.pem for the WebSockets client-certificate listener */
   char user[256];
   char **envp;               /* environment for the child (built before fork) */
   pthread_t thread;
   bool thread_started;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  pthread_mutex_t trust_mu;  /* serialises trust_fn + CA directory updates */
   bool stopping;             /* guarded by mu */
   pid_t pid;                 /* guarded by mu */
   hub_broker_state state;    /* guarded by mu */
   unsigned restarts;         /* guarded by mu */
+  unsigned trust_restarts;   /* guarded by mu: planned restarts for a new CA file */
+  bool restart_requested;    /* guarded by mu */
   time_t crashes[64];        /* crash times (ring) */
   unsigned ncrash;
 };
@@ -163,7 +167,8 @@ static pid_t start_child(hub_broker *b, int *exit_status) {
     *exit_status = -1;
     return -1;
   }
-  const int ports[3] = {b->cfg.port_mqtts_cert, b->cfg.port_mqtts_sas, b->cfg.port_wss};
+  const int ports[4] = {b->cfg.port_mqtts_cert, b->cfg.port_mqtts_sas, b->cfg.port_wss,
+                        b->cfg.port_wss_cert};
   for (int waited = 0; waited < 10000; waited += 50) {
     int st = 0;
     if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -171,7 +176,7 @@ static pid_t start_child(hub_broker *b, int *exit_status) {
       return -1;
     }
     bool all = true;
-    for (int i = 0; i < 3 && all; i++)
+    for (int i = 0; i < 4 && all; i++)
       if (ports[i] && !port_open(b->cfg.bind_address, ports[i])) all = false;
     if (all) return pid;
     sleep_ms(50);
@@ -180,6 +185,19 @@ static pid_t start_child(hub_broker *b, int *exit_status) {
   waitpid(pid, NULL, 0);
   *exit_status = 0;
   return -1;
+}
+
+/* SIGTERM, SIGKILL after 5 s; reaps the child. */
+static void stop_child(pid_t pid) {
+  kill(pid, SIGTERM);
+  int st;
+  for (int i = 0; i < 100; i++) {
+    if (waitpid(pid, &st, WNOHANG) == pid) return;
+    sleep_ms(50);
+  }
+  logf_("mosquitto (pid %d) ignored SIGTERM for 5 s; killing it", (int)pid);
+  kill(pid, SIGKILL);
+  waitpid(pid, &st, 0);
 }
 
 static void describe_status(int st, char *buf, size_t len) {
@@ -193,15 +211,30 @@ static void describe_status(int st, char *buf, size_t len) {
 cp_result hub_broker_sync_trust(hub_broker *b) {
   if (!b) return CP_ERR_INVALID_ARG;
   char *pem = NULL;
+  pthread_mutex_lock(&b->trust_mu);
   if (b->cfg.trust_fn(b->cfg.trust_ctx, &pem) != 0) {
+    pthread_mutex_unlock(&b->trust_mu);
     free(pem);
     return CP_ERR_IO;
   }
-  int changed = 0;
-  cp_result r = hub_trust_dir_sync(b->ca_dir, pem ? pem : "", pem ? strlen(pem) : 0, &changed);
+  int changed = 0, file_changed = 0;
+  size_t len = pem ? strlen(pem) : 0;
+  cp_result r = hub_trust_dir_sync(b->ca_dir, pem ? pem : "", len, &changed);
+  if (r == CP_OK && b->cfg.port_wss_cert)
+    r = hub_trust_file_sync(b->ca_file, pem ? pem : "", len, &file_changed);
+  pthread_mutex_unlock(&b->trust_mu);
   free(pem);
-  if (r != CP_OK) logf_("cannot update CA directory %s (%d)", b->ca_dir, (int)r);
-  return r;
+  if (r != CP_OK) {
+    logf_("cannot update CA directory %s (%d)", b->ca_dir, (int)r);
+    return r;
+  }
+  if (file_changed) {
+    /* libwebsockets read the CA file at start: the broker must restart to see it. */
+    pthread_mutex_lock(&b->mu);
+    if (b->pid > 0) b->restart_requested = true;
+    pthread_mutex_unlock(&b->mu);
+  }
+  return CP_OK;
 }
 
 /* Record a crash; true when the restart budget is exhausted. */
@@ -248,8 +281,35 @@ static void *watch(void *arg) {
     }
     pthread_mutex_lock(&b->mu);
     pid_t pid = b->pid;
+    bool planned = b->restart_requested && pid > 0;
+    b->restart_requested = false;
     pthread_mutex_unlock(&b->mu);
     if (pid <= 0) continue;
+    if (planned) {
+      logf_("trust changed: restarting mosquitto (pid %d) to reload the WebSockets CA file", (int)pid);
+      stop_child(pid);
+      int est = 0;
+      pid_t np = start_child(b, &est);
+      pthread_mutex_lock(&b->mu);
+      b->pid = np > 0 ? np : 0;
+      if (np > 0) b->trust_restarts++;
+      pthread_mutex_unlock(&b->mu);
+      if (np <= 0) {
+        /* Start a bare child: if it dies too, the crash path below takes over
+         * (back-off, give-up). */
+        pid_t bare = spawn(b);
+        pthread_mutex_lock(&b->mu);
+        b->pid = bare > 0 ? bare : 0;
+        if (bare <= 0) b->state = HUB_BROKER_FAILED;
+        pthread_mutex_unlock(&b->mu);
+        if (bare <= 0) {
+          logf_("cannot start mosquitto after a trust change; giving up");
+          if (b->cfg.on_failed) b->cfg.on_failed(b->cfg.on_failed_ctx, "mosquitto could not be restarted after a trust change");
+          return NULL;
+        }
+      }
+      continue;
+    }
     int st = 0;
     if (waitpid(pid, &st, WNOHANG) != pid) {
       backoff = 200;
@@ -299,7 +359,9 @@ static void *watch(void *arg) {
       pthread_mutex_unlock(&b->mu);
       if (give_up) {
         char why[256];
-        snprintf(why, sizeof why, "mosquitto %s on restart; giving up", what);
+        snprintf(why, sizeof why,
+                 "mosquitto %s on restart; it died more than %d times within %d s, giving up",
+                 what, b->cfg.max_restarts, b->cfg.restart_window_s);
         logf_("%s", why);
         if (b->cfg.on_failed) b->cfg.on_failed(b->cfg.on_failed_ctx, why);
         return NULL;
@@ -331,6 +393,7 @@ cp_result hub_broker_start(const hub_broker_config *cfg, hub_broker **out, char 
   b->cfg = *cfg;
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
+  pthread_mutex_init(&b->trust_mu, NULL);
   cp_result r = CP_ERR_IO;
   if (!b->cfg.run_as_user) {
     struct passwd *pw = getpwuid(geteuid());
@@ -341,7 +404,8 @@ cp_result hub_broker_start(const hub_broker_config *cfg, hub_broker **out, char 
   }
   if ((size_t)snprintf(b->conf_path, sizeof b->conf_path, "%s/mosquitto.conf", cfg->run_dir) >=
           sizeof b->conf_path ||
-      (size_t)snprintf(b->ca_dir, sizeof b->ca_dir, "%s/ca", cfg->run_dir) >= sizeof b->ca_dir) {
+      (size_t)snprintf(b->ca_dir, sizeof b->ca_dir, "%s/ca", cfg->run_dir) >= sizeof b->ca_dir ||
+      (size_t)snprintf(b->ca_file, sizeof b->ca_file, "%s.pem", b->ca_dir) >= sizeof b->ca_file) {
     set_err(err, err_len, "broker: run_dir is too long");
     r = CP_ERR_CONFIG;
     goto fail;
@@ -396,6 +460,7 @@ fail:
   free_env(b);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->trust_mu);
   free(b);
   return r;
 }
@@ -416,6 +481,14 @@ hub_broker_state hub_broker_state_get(hub_broker *b) {
   return s;
 }
 
+unsigned hub_broker_trust_restarts(hub_broker *b) {
+  if (!b) return 0;
+  pthread_mutex_lock(&b->mu);
+  unsigned n = b->trust_restarts;
+  pthread_mutex_unlock(&b->mu);
+  return n;
+}
+
 unsigned hub_broker_restarts(hub_broker *b) {
   if (!b) return 0;
   pthread_mutex_lock(&b->mu);
@@ -431,25 +504,12 @@ void hub_broker_stop(hub_broker *b) {
   pthread_cond_broadcast(&b->cv);
   pthread_mutex_unlock(&b->mu);
   if (b->thread_started) pthread_join(b->thread, NULL);
-  pid_t pid = b->pid;
-  if (pid > 0) {
-    kill(pid, SIGTERM);
-    int st;
-    bool gone = false;
-    for (int i = 0; i < 100 && !gone; i++) {
-      if (waitpid(pid, &st, WNOHANG) == pid) gone = true;
-      else sleep_ms(50);
-    }
-    if (!gone) {
-      logf_("mosquitto (pid %d) ignored SIGTERM for 5 s; killing it", (int)pid);
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-    }
-  }
+  if (b->pid > 0) stop_child(b->pid);
   b->pid = 0;
   b->state = HUB_BROKER_STOPPED;
   free_env(b);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->trust_mu);
   free(b);
 }

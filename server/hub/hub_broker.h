@@ -57,10 +57,21 @@ hub_broker_state hub_broker_state_get(hub_broker *b);
 unsigned hub_broker_restarts(hub_broker *b);
 
 /**
+ * @brief How many planned restarts reloaded a changed CA file (only with the
+ *        WebSockets client-certificate listener, port_wss_cert).
+ */
+unsigned hub_broker_trust_restarts(hub_broker *b);
+
+/**
  * @brief Pull the trust bundle now and update the CA directory (the watcher
  *        also does this every trust_refresh_ms). New CAs are seen by the
  *        running broker at the next handshake; removed ones only after a
- *        restart, but the plugin refuses them at CONNECT anyway.
+ *        restart, but the plugin refuses them at CONNECT anyway. With
+ *        port_wss_cert, a changed bundle also rewrites `<run_dir>/ca.pem`
+ *        and the watcher restarts the broker (planned, not counted as a
+ *        crash) because libwebsockets reads that file only at start. Safe to
+ *        call from any thread (serialised with the watcher's refresh; the
+ *        trust source is only ever called under that lock).
  * @return CP_OK; CP_ERR_IO (trust source failed or files not written);
  *         CP_ERR_PARSE (bundle holds something that is not a certificate).
  */

@@ -16,6 +16,7 @@ void hub_broker_config_default(hub_broker_config *cfg) {
   cfg->port_wss = HUB_PORT_WSS_DEFAULT;
   cfg->retry_after_s = 1;
   cfg->recheck_ms = 500;
+  cfg->rate_limit_burst = 100;
   cfg->max_restarts = 5;
   cfg->restart_window_s = 60;
   cfg->trust_refresh_ms = 2000;
@@ -61,20 +62,26 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
       return bad(err, err_len, "broker: %s is empty or has spaces, '#' or control characters",
                  strs[i].name);
   }
-  const int ports[3] = {cfg->port_mqtts_cert, cfg->port_mqtts_sas, cfg->port_wss};
-  const char *names[3] = {"port_mqtts_cert", "port_mqtts_sas", "port_wss"};
-  for (int i = 0; i < 3; i++) {
-    if (i == 2 && ports[i] == 0) continue;
+  const int ports[4] = {cfg->port_mqtts_cert, cfg->port_mqtts_sas, cfg->port_wss,
+                        cfg->port_wss_cert};
+  const char *names[4] = {"port_mqtts_cert", "port_mqtts_sas", "port_wss", "port_wss_cert"};
+  for (int i = 0; i < 4; i++) {
+    if (i >= 2 && ports[i] == 0) continue;
     if (ports[i] < 1 || ports[i] > 65535)
       return bad(err, err_len, "broker: %s %d is not 1..65535", names[i], ports[i]);
     for (int j = 0; j < i; j++)
-      if (ports[i] == ports[j])
+      if (ports[j] && ports[i] == ports[j])
         return bad(err, err_len, "broker: %s and %s are both %d", names[j], names[i], ports[i]);
   }
   if (cfg->retry_after_s < 0 || cfg->retry_after_s > 300)
     return bad(err, err_len, "broker: retry_after_s %d is not 0..300", cfg->retry_after_s);
   if (cfg->recheck_ms < 50 || cfg->recheck_ms > 60000)
     return bad(err, err_len, "broker: recheck_ms %d is not 50..60000", cfg->recheck_ms);
+  if (cfg->reply_qos != 0 && cfg->reply_qos != 1)
+    return bad(err, err_len, "broker: reply_qos %d is not 0 or 1", cfg->reply_qos);
+  if (!(cfg->rate_limit_per_s >= 0 && cfg->rate_limit_per_s <= 1e6) || cfg->rate_limit_burst < 1 ||
+      cfg->sas_max_lifetime_s < 0)
+    return bad(err, err_len, "broker: rate_limit_per_s / rate_limit_burst / sas_max_lifetime_s out of range");
   if (cfg->max_restarts < 0 || cfg->restart_window_s < 1 || cfg->trust_refresh_ms < 100)
     return bad(err, err_len, "broker: restart / refresh limits out of range");
   if (!cfg->trust_fn) return bad(err, err_len, "broker: trust_fn is required");
@@ -103,12 +110,18 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
        "log_type error\nlog_type warning\nlog_type notice\n"
        "connection_messages true\n"
        "max_packet_size 65536\n"
+       "set_tcp_nodelay true\n"
        "plugin %s\n"
        "plugin_opt_db_path %s\n"
        "plugin_opt_hub_name %s\n"
        "plugin_opt_retry_after %d\n"
-       "plugin_opt_recheck_ms %d\n",
-       cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms);
+       "plugin_opt_recheck_ms %d\n"
+       "plugin_opt_reply_qos %d\n"
+       "plugin_opt_rate_limit %g\n"
+       "plugin_opt_rate_burst %d\n",
+       cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms,
+       cfg->reply_qos, cfg->rate_limit_per_s, cfg->rate_limit_burst);
+  if (cfg->sas_max_lifetime_s > 0) EMIT("plugin_opt_sas_max_lifetime %ld\n", cfg->sas_max_lifetime_s);
   /* X.509 onboarding and hub connections: client certificate required.
    * capath (not cafile) so that CAs added at run time are seen without a
    * restart; the plugin makes the real trust decision. */
@@ -133,6 +146,16 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
          "certfile %s\nkeyfile %s\n"
          "require_certificate false\n",
          cfg->port_wss, cfg->bind_address, cfg->cert_file, cfg->key_file);
+  /* X.509 onboarding and hub over WebSockets: libwebsockets reads a CA file
+   * (not a directory) once, at start. */
+  if (cfg->port_wss_cert)
+    EMIT("\nlistener %d %s\n"
+         "protocol websockets\n"
+         "certfile %s\nkeyfile %s\n"
+         "cafile %s.pem\n"
+         "require_certificate true\n"
+         "use_identity_as_username false\n",
+         cfg->port_wss_cert, cfg->bind_address, cfg->cert_file, cfg->key_file, capath);
 #undef EMIT
   if (off + 1 > len) return CP_ERR_BUFFER_TOO_SMALL;
   memcpy(buf, tmp, off + 1);

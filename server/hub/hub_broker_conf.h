@@ -52,8 +52,17 @@ typedef struct hub_broker_config {
   int port_mqtts_cert;        /**< TLS + required client certificate (X.509 onboarding, hub) */
   int port_mqtts_sas;         /**< TLS without client certificate (SAS onboarding) */
   int port_wss;               /**< WebSockets over TLS, 0 = no WebSockets listener */
+  int port_wss_cert;          /**< WebSockets over TLS with a required client certificate
+                                   (X.509 onboarding and hub over WebSockets); 0 = off (default).
+                                   Its CA file is only read at broker start: trust changes
+                                   restart the broker (docs/server-mqtt.md) */
   int retry_after_s;          /**< Retry-After of DPS 202 replies (default 1) */
   int recheck_ms;             /**< plugin revocation / desired poll period (default 500) */
+  int reply_qos;              /**< QoS of DPS / twin responses and desired notifications, 0 or 1
+                                   (default 0; see docs/server-mqtt.md "Response QoS") */
+  double rate_limit_per_s;    /**< DPS requests/s over MQTT, own token bucket (0 = off, default) */
+  int rate_limit_burst;       /**< its bucket size (default 100) */
+  long sas_max_lifetime_s;    /**< SAS tokens expiring later are refused (0 = core default) */
   int max_restarts;           /**< crashes tolerated within restart_window_s (default 5) */
   int restart_window_s;       /**< window for max_restarts (default 60) */
   int trust_refresh_ms;       /**< how often trust_fn is polled (default 2000) */
@@ -79,7 +88,8 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
 
 /**
  * @brief Render mosquitto.conf for @p cfg.
- * @param capath the CA directory the supervisor maintains.
+ * @param capath the CA directory the supervisor maintains; the WebSockets
+ *        client-certificate listener uses the bundle `<capath>.pem`.
  * @param buf,len output; untouched on failure.
  * @return CP_OK; CP_ERR_CONFIG (cfg fails hub_broker_config_check());
  *         CP_ERR_BUFFER_TOO_SMALL.

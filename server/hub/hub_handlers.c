@@ -9,10 +9,14 @@
 #include "cps_prov.h"
 #include "hub_plugin_ctx.h"
 
-/* Queue @p body to @p client_id alone (QoS 1). mosquitto copies the payload. */
+int hub_reply_qos = 0;
+
+/* Queue @p body to @p client_id alone (QoS hub_reply_qos; mosquitto delivers a
+ * message addressed to one client at that QoS whatever the subscription's).
+ * mosquitto copies the payload. */
 static void reply(const char *client_id, const char *topic, const char *body) {
   size_t len = body ? strlen(body) : 0;
-  int rc = mosquitto_broker_publish_copy(client_id, topic, (int)len, len ? body : NULL, 1, false,
+  int rc = mosquitto_broker_publish_copy(client_id, topic, (int)len, len ? body : NULL, hub_reply_qos, false,
                                          NULL);
   if (rc != MOSQ_ERR_SUCCESS)
     mosquitto_log_printf(MOSQ_LOG_WARNING, "certpilot: cannot queue reply to '%s' on %s (%d)",

@@ -32,7 +32,8 @@ static int reply_error(cps_mgmt_response *resp, int status, const char *message)
   return reply_json(resp, status, doc);
 }
 
-/* "/devices/{id}/twin[/desired]" → id and whether "/desired" follows. */
+/* "/devices/{id}/twin[/desired]" or "/devices/{id}/telemetry" → id and the route
+ * (*desired: 0 twin, 1 twin/desired, 2 telemetry). */
 static int parse_route(const char *path, char *id, size_t id_size, int *desired) {
   static const char prefix[] = "/devices/";
   if (!path || strncmp(path, prefix, sizeof prefix - 1) != 0) return 0;
@@ -42,6 +43,7 @@ static int parse_route(const char *path, char *id, size_t id_size, int *desired)
   size_t n = (size_t)(slash - p);
   if (strcmp(slash, "/twin") == 0) *desired = 0;
   else if (strcmp(slash, "/twin/desired") == 0) *desired = 1;
+  else if (strcmp(slash, "/telemetry") == 0) *desired = 2;
   else return 0;
   if (n == 0 || n >= id_size) {
     id[0] = '\0';
@@ -57,9 +59,9 @@ static int handle(cps_service *svc, hub_twin_store *twins, const cps_principal *
                   size_t body_len, cps_mgmt_response *resp) {
   int is_get = strcmp(method, "GET") == 0;
   int is_patch = strcmp(method, "PATCH") == 0 || strcmp(method, "POST") == 0;
-  if ((desired && !is_patch) || (!desired && !is_get))
-    return reply_error(resp, 405, desired ? "use PATCH (or POST) on /devices/{id}/twin/desired"
-                                          : "use GET on /devices/{id}/twin");
+  if ((desired == 1 && !is_patch) || (desired != 1 && !is_get))
+    return reply_error(resp, 405, desired == 1 ? "use PATCH (or POST) on /devices/{id}/twin/desired"
+                                               : "use GET on this resource");
   cps_result rb = cps_rbac_check(who ? who->role : CPS_ROLE_NONE,
                                  is_get ? CPS_ACCESS_READ : CPS_ACCESS_WRITE);
   if (rb == CPS_ERR_UNAUTHORIZED) return reply_error(resp, 401, "missing or unknown bearer token");
@@ -67,6 +69,19 @@ static int handle(cps_service *svc, hub_twin_store *twins, const cps_principal *
   cps_device dev;
   if (!hub_id_valid(id) || cps_device_get(svc, id, &dev) != CPS_OK)
     return reply_error(resp, 404, "no such device");
+  if (desired == 2) {
+    hub_telemetry_stats ts;
+    if (hub_telemetry_get(twins, dev.id, &ts) != CP_OK) return reply_error(resp, 500, "telemetry store error");
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc || !cJSON_AddStringToObject(doc, "deviceId", dev.id) ||
+        !cJSON_AddNumberToObject(doc, "messages", (double)ts.messages) ||
+        !cJSON_AddNumberToObject(doc, "bytes", (double)ts.bytes) ||
+        !cJSON_AddNumberToObject(doc, "lastUtc", (double)ts.last_utc)) {
+      cJSON_Delete(doc);
+      return -1;
+    }
+    return reply_json(resp, 200, doc);
+  }
   if (is_get) {
     char *json = NULL;
     if (hub_twin_get(twins, dev.id, &json) != CP_OK) return reply_error(resp, 500, "twin store error");
@@ -108,8 +123,9 @@ int hub_mgmt_twin_handle(cps_service *svc, hub_twin_store *twins, const cps_prin
   int rc = handle(svc, twins, who, method, id, desired, body, body_len, resp);
   char target[HUB_ID_MAX + 16];
   snprintf(target, sizeof target, "devices/%s", id);
-  cps_audit_append(svc, who, desired ? "PATCH devices/twin/desired" : "GET devices/twin", target,
-                   resp->status ? resp->status : 500);
+  static const char *const ops[3] = {"GET devices/twin", "PATCH devices/twin/desired",
+                                     "GET devices/telemetry"};
+  cps_audit_append(svc, who, ops[desired], target, resp->status ? resp->status : 500);
   return rc;
 }
 
@@ -122,7 +138,7 @@ int hub_mgmt_twin_route(cps_service *svc, const cps_principal *who, const char *
   hub_twin_store *twins = NULL;
   if (hub_twin_store_open(cps_service_config_get(svc)->db_path, &twins) != CP_OK) {
     memset(resp, 0, sizeof *resp);
-    cps_audit_append(svc, who, desired ? "PATCH devices/twin/desired" : "GET devices/twin", id, 500);
+    cps_audit_append(svc, who, desired == 1 ? "PATCH devices/twin/desired" : "GET devices/twin", id, 500);
     return reply_error(resp, 500, "twin store unavailable");
   }
   int rc = hub_mgmt_twin_handle(svc, twins, who, method, path, body, body_len, resp);

@@ -10,10 +10,13 @@
  *                                      unless told otherwise);
  *                                      a connected device gets it on
  *                                      `$iothub/twin/PATCH/properties/desired/?$version=n`
+ *   GET   /devices/{id}/telemetry      {"deviceId","messages","bytes","lastUtc"} (counters of
+ *                                      `devices/{id}/messages/events/`)
  *
  * Errors use the management shape {"error":{"code","message"}}: 400 bad patch,
  * 401/403 RBAC, 404 unknown device, 413 too large, 500 store. Every request
- * is audited (operation "GET devices/twin" / "PATCH devices/twin/desired").
+ * is audited (operation "GET devices/twin" / "PATCH devices/twin/desired" /
+ * "GET devices/telemetry").
  */
 #ifndef CERTPILOT_SERVER_HUB_MGMT_TWIN_H
 #define CERTPILOT_SERVER_HUB_MGMT_TWIN_H

@@ -16,6 +16,7 @@
 
 #include "cps_hub.h"
 #include "cps_pki.h"
+#include "cps_prov.h"
 #include "cps_registry.h"
 #include "cps_sas.h"
 #include "hub_acl.h"
@@ -29,6 +30,10 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
   memset(o, 0, sizeof *o);
   o->retry_after_s = 1;
   o->recheck_ms = 500;
+  o->reply_qos = 0;
+  o->rate_limit = 0;
+  o->rate_burst = 100;
+  o->sas_max_lifetime = 0; /* 0: the core's default */
   for (int i = 0; i < n; i++) {
     const char *k = opts[i].key, *v = opts[i].value;
     if (!k || !v) continue;
@@ -54,6 +59,29 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
         return -1;
       }
       o->recheck_ms = (int)x;
+    } else if (strcmp(k, "rate_limit") == 0) {
+      char *end = NULL;
+      double x = strtod(v, &end);
+      if (!end || *end || !(x >= 0 && x <= 1e6)) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_rate_limit: '%s' is not 0..1e6", v);
+        return -1;
+      }
+      o->rate_limit = x;
+    } else if (strcmp(k, "rate_burst") == 0 || strcmp(k, "sas_max_lifetime") == 0) {
+      char *end = NULL;
+      long x = strtol(v, &end, 10);
+      if (!end || *end || x < 1 || x > 100L * 365 * 86400) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_%s: '%s' is not a positive integer", k, v);
+        return -1;
+      }
+      if (k[0] == 'r') o->rate_burst = (int)(x > 1000000 ? 1000000 : x);
+      else o->sas_max_lifetime = x;
+    } else if (strcmp(k, "reply_qos") == 0) {
+      if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: plugin_opt_reply_qos: '%s' is not 0 or 1", v);
+        return -1;
+      }
+      o->reply_qos = v[0] - '0';
     } else {
       mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: unknown option plugin_opt_%s", k);
       return -1;
@@ -156,7 +184,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata) {
              who.kind == HUB_CLIENT_DPS ? "registration" : "device");
     goto deny;
   }
-  if (!hub_api_version_supported(who.kind, who.api_version)) {
+  if (who.kind == HUB_CLIENT_DPS ? !cps_prov_api_version_ok(who.api_version)
+                                 : !hub_api_version_supported(who.api_version)) {
     snprintf(why, sizeof why, "unsupported api-version '%s'", who.api_version);
     goto deny;
   }
@@ -284,6 +313,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
   cps_service_config_default(&cfg);
   cfg.db_path = p->opts.db_path;
   cfg.retry_after_s = p->opts.retry_after_s;
+  cfg.rate_limit_per_s = p->opts.rate_limit; /* own bucket: the broker is another process */
+  cfg.rate_limit_burst = p->opts.rate_burst;
+  if (p->opts.sas_max_lifetime > 0) cfg.sas_max_lifetime_s = p->opts.sas_max_lifetime;
   cps_error err = {{0}};
   if (cps_service_open(&cfg, &p->svc, &err) != CPS_OK) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "certpilot: cannot open %s: %s", p->opts.db_path, err.msg);
@@ -303,6 +335,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     goto fail;
   }
   clock_gettime(CLOCK_MONOTONIC, &p->last_poll);
+  hub_reply_qos = p->opts.reply_qos;
   *userdata = p;
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "certpilot: plugin ready (hub '%s', id scope '%s')",
                        p->opts.hub_name, cps_service_id_scope(p->svc));

@@ -18,6 +18,10 @@ typedef struct hub_plugin_opts {
   char hub_name[256];    /**< `hub_name`: this hub's host name (required) */
   int retry_after_s;     /**< `retry_after`: Retry-After of 202 replies (default 1) */
   int recheck_ms;        /**< `recheck_ms`: revocation / desired-poll period (default 500) */
+  int reply_qos;         /**< `reply_qos`: QoS of responses and desired notifications (default 0) */
+  double rate_limit;     /**< `rate_limit`: DPS requests/s over MQTT, 0 = off (default 0) */
+  int rate_burst;        /**< `rate_burst`: token bucket size (default 100) */
+  long sas_max_lifetime; /**< `sas_max_lifetime`: reject SAS tokens expiring later than this (s) */
 } hub_plugin_opts;
 
 /** The plugin. One instance per broker. */
@@ -43,6 +47,9 @@ typedef struct hub_message {
  *        queue the response to that client alone.
  */
 void hub_handle_message(hub_plugin *p, hub_conn *conn, const hub_message *msg);
+
+/** @brief QoS the handlers publish with (set from the options at init). */
+extern int hub_reply_qos;
 
 /**
  * @brief Periodic work: send pending desired-property patches to connected

@@ -43,6 +43,7 @@ void hub_server_options_default(hub_server_options *o) {
   o->port_cert = HUB_PORT_MQTTS_CERT_DEFAULT;
   o->port_sas = HUB_PORT_MQTTS_SAS_DEFAULT;
   o->port_wss = HUB_PORT_WSS_DEFAULT;
+  o->port_wss_cert = -1;
   set_str(&o->listen, "127.0.0.1");
   set_str(&o->hub_name, "localhost");
   set_str(&o->mosquitto, "/usr/sbin/mosquitto");
@@ -87,6 +88,15 @@ int hub_server_options_set(hub_server_options *o, const char *key, const char *v
   if (!strcmp(key, "mqtt-port")) return port_value(key, v, 0, &o->port_cert, where);
   if (!strcmp(key, "mqtt-sas-port")) return port_value(key, v, 0, &o->port_sas, where);
   if (!strcmp(key, "mqtt-wss-port")) return port_value(key, v, -1, &o->port_wss, where);
+  if (!strcmp(key, "mqtt-wss-cert-port")) return port_value(key, v, -1, &o->port_wss_cert, where);
+  if (!strcmp(key, "mqtt-reply-qos")) {
+    if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+      fprintf(stderr, "certpilot-server: %s: mqtt-reply-qos must be 0 or 1 (got '%s')\n", where, v);
+      return -1;
+    }
+    o->reply_qos = v[0] - '0';
+    return 1;
+  }
   return 0;
 }
 
@@ -177,6 +187,10 @@ int hub_server_start(const hub_server_options *o, const cps_service_config *sc,
   c->cert_file = cert_file;
   c->key_file = key_file;
   c->retry_after_s = sc->retry_after_s;
+  c->reply_qos = o->reply_qos;
+  c->rate_limit_per_s = sc->rate_limit_per_s;
+  c->rate_limit_burst = sc->rate_limit_burst > 0 ? sc->rate_limit_burst : 100;
+  c->sas_max_lifetime_s = sc->sas_max_lifetime_s;
   c->trust_fn = hub_trust_from_core;
   c->trust_ctx = h->trust_svc;
   c->on_failed = on_failed;
@@ -186,11 +200,12 @@ int hub_server_start(const hub_server_options *o, const cps_service_config *sc,
     c->port_mqtts_cert = o->port_cert ? o->port_cert : free_port(o->listen);
     c->port_mqtts_sas = o->port_sas ? o->port_sas : free_port(o->listen);
     c->port_wss = o->port_wss < 0 ? 0 : o->port_wss ? o->port_wss : free_port(o->listen);
+    c->port_wss_cert = o->port_wss_cert < 0 ? 0 : o->port_wss_cert ? o->port_wss_cert : free_port(o->listen);
     if (hub_broker_start(c, &h->broker, why, sizeof why) == CP_OK) {
       *out = h;
       return 0;
     }
-    if (o->port_cert && o->port_sas && o->port_wss) break; /* fixed ports: no point retrying */
+    if (o->port_cert && o->port_sas && o->port_wss && o->port_wss_cert) break; /* fixed ports */
   }
   fprintf(stderr, "certpilot-server: MQTT: %s\n", why);
 fail:
@@ -214,8 +229,9 @@ void hub_server_ready_lines(hub_server *h, char *buf, size_t len) {
   if (!h) return;
   snprintf(buf, len,
            "CERTPILOT_MQTT_PORT=%d\nCERTPILOT_MQTT_SAS_PORT=%d\nCERTPILOT_MQTT_WSS_PORT=%d\n"
-           "CERTPILOT_HUB_NAME=%s\nCERTPILOT_MQTT_PID=%ld\n",
-           h->cfg.port_mqtts_cert, h->cfg.port_mqtts_sas, h->cfg.port_wss, h->cfg.hub_name,
+           "CERTPILOT_MQTT_WSS_CERT_PORT=%d\nCERTPILOT_HUB_NAME=%s\nCERTPILOT_MQTT_PID=%ld\n",
+           h->cfg.port_mqtts_cert, h->cfg.port_mqtts_sas, h->cfg.port_wss, h->cfg.port_wss_cert,
+           h->cfg.hub_name,
            (long)hub_broker_pid(h->broker));
 }
 
@@ -228,6 +244,11 @@ void hub_server_print(hub_server *h) {
   if (h->cfg.port_wss)
     printf("certpilot-server: MQTT over WebSockets on wss://%s:%d/$iothub/websocket%s\n",
            h->cfg.bind_address, h->cfg.port_wss,
+           h->cfg.bindfix_path ? "" : " (WARNING: may listen on all interfaces, see docs)");
+  if (h->cfg.port_wss_cert)
+    printf("certpilot-server: MQTT over WebSockets with client certificate (X.509 DPS + hub) on "
+           "wss://%s:%d/$iothub/websocket%s\n",
+           h->cfg.bind_address, h->cfg.port_wss_cert,
            h->cfg.bindfix_path ? "" : " (WARNING: may listen on all interfaces, see docs)");
   printf("certpilot-server: hub name %s\n", h->cfg.hub_name);
 }

@@ -26,9 +26,13 @@ typedef struct hub_server_options {
   int port_sas;        /**< "mqtt-sas-port": TLS, SAS onboarding (default 8884; 0 = free port) */
   int port_wss;        /**< "mqtt-wss-port": WebSockets over TLS (default 8885; 0 = free port;
                             -1 = no WebSockets listener) */
+  int port_wss_cert;   /**< "mqtt-wss-cert-port": WebSockets over TLS with client certificates
+                            (X.509 onboarding, hub); default -1 = off; 0 = free port.
+                            Trust changes restart the broker while it is on. */
   char *hub_name;      /**< "hub-name": this hub's host name, as enrollments' "hub" (default localhost) */
   char *mosquitto;     /**< "mosquitto": broker executable (default /usr/sbin/mosquitto) */
   char *plugin;        /**< "mqtt-plugin": certpilot_mosquitto.so (default: found next to the binary) */
+  int reply_qos;       /**< "mqtt-reply-qos": QoS of DPS / twin replies, 0 or 1 (default 0) */
 } hub_server_options;
 
 /** @brief Defaults. */
@@ -73,7 +77,8 @@ hub_twin_store *hub_server_twins(hub_server *h);
 
 /**
  * @brief Shell `KEY=value` lines for the ready file: CERTPILOT_MQTT_PORT,
- *        CERTPILOT_MQTT_SAS_PORT, CERTPILOT_MQTT_WSS_PORT, CERTPILOT_HUB_NAME,
+ *        CERTPILOT_MQTT_SAS_PORT, CERTPILOT_MQTT_WSS_PORT, CERTPILOT_MQTT_WSS_CERT_PORT
+ *        (0 when off), CERTPILOT_HUB_NAME,
  *        CERTPILOT_MQTT_PID. Empty when @p h is NULL.
  */
 void hub_server_ready_lines(hub_server *h, char *buf, size_t len);

@@ -11,9 +11,6 @@
 #define TELEMETRY_PREFIX "devices/"
 #define TELEMETRY_SUFFIX "/messages/events/"
 
-static const char *const dps_versions[] = {
-    "2018-11-01", "2019-03-31", "2021-06-01", "2021-11-01-preview",
-    "2022-02-01-preview", "2025-07-01-preview", NULL};
 static const char *const hub_versions[] = {
     "2018-06-30", "2019-10-01", "2020-09-30", "2021-04-12",
     "2025-08-01-preview", NULL};
@@ -199,20 +196,11 @@ cp_result hub_username_parse(const char *username, hub_username *out) {
   return CP_OK;
 }
 
-bool hub_api_version_supported(hub_client_kind kind, const char *api_version) {
+bool hub_api_version_supported(const char *api_version) {
   if (!api_version) return false;
-  const char *const *list = kind == HUB_CLIENT_DPS   ? dps_versions
-                            : kind == HUB_CLIENT_HUB ? hub_versions
-                                                     : NULL;
-  if (!list) return false;
-  for (size_t i = 0; list[i]; i++)
-    if (strcmp(list[i], api_version) == 0) return true;
+  for (size_t i = 0; hub_versions[i]; i++)
+    if (strcmp(hub_versions[i], api_version) == 0) return true;
   return false;
-}
-
-bool hub_api_version_has_csr(const char *api_version) {
-  /* ISO dates compare lexically; the csr field arrived in 2025-07-01-preview. */
-  return api_version && strcmp(api_version, "2025-07-01") >= 0;
 }
 
 static cp_result finish(char *buf, size_t len, const char *tmp, int n) {

@@ -88,15 +88,11 @@ cp_result hub_topic_parse(const char *topic, hub_topic *out);
 cp_result hub_username_parse(const char *username, hub_username *out);
 
 /**
- * @brief True when @p api_version is one the reference server accepts for
- *        @p kind (protocol.md §13.6).
+ * @brief True when @p api_version is an IoT Hub api-version the reference
+ *        server accepts (protocol.md §13.6). DPS api-versions are the core's
+ *        (cps_prov_api_version_ok()), shared with the HTTPS endpoint.
  */
-bool hub_api_version_supported(hub_client_kind kind, const char *api_version);
-
-/**
- * @brief True when the DPS api-version honours `csr` (2025-07-01-preview on).
- */
-bool hub_api_version_has_csr(const char *api_version);
+bool hub_api_version_supported(const char *api_version);
 
 /**
  * @brief True when @p id is a valid registration / device id

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define PLACEHOLDER_CN "certpilot placeholder (trusts nothing)"
 
 typedef struct entry {
   char name[16];   /* "xxxxxxxx.n" */
@@ -159,5 +162,92 @@ cp_result hub_trust_dir_sync(const char *dir, const char *pem, size_t len, int *
   }
   entries_free(e, n);
   if (changed) *changed = did;
+  return r;
+}
+
+/* A self-signed certificate nobody holds the key of. */
+static char *placeholder_pem(void) {
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  X509 *x = X509_new();
+  char *out = NULL;
+  BIO *b = BIO_new(BIO_s_mem());
+  if (!k || !x || !b) goto done;
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
+  X509_NAME *n = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                             (const unsigned char *)PLACEHOLDER_CN, -1, -1, 0);
+  X509_set_issuer_name(x, n);
+  if (!X509_set_pubkey(x, k) || X509_sign(x, k, EVP_sha256()) <= 0 || !PEM_write_bio_X509(b, x))
+    goto done;
+  char *data = NULL;
+  long dlen = BIO_get_mem_data(b, &data);
+  out = malloc((size_t)dlen + 1);
+  if (out) {
+    memcpy(out, data, (size_t)dlen);
+    out[dlen] = '\0';
+  }
+done:
+  BIO_free(b);
+  X509_free(x);
+  EVP_PKEY_free(k);
+  return out;
+}
+
+/* 1 when @p path holds a placeholder written by us. */
+static int is_placeholder_file(const char *path) {
+  BIO *bio = BIO_new_file(path, "r");
+  X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+  char cn[128] = "";
+  if (x) X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+  X509_free(x);
+  BIO_free(bio);
+  ERR_clear_error();
+  return strcmp(cn, PLACEHOLDER_CN) == 0;
+}
+
+cp_result hub_trust_file_sync(const char *path, const char *pem, size_t len, int *changed) {
+  if (!path || (!pem && len)) return CP_ERR_INVALID_ARG;
+  entry *e = NULL;
+  size_t n = 0;
+  cp_result r = len ? parse_bundle(pem, len, &e, &n) : CP_OK;
+  if (r != CP_OK) return r;
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++) total += strlen(e[i].pem);
+  char *text = malloc(total);
+  if (!text) {
+    entries_free(e, n);
+    return CP_ERR_NO_MEMORY;
+  }
+  text[0] = '\0';
+  for (size_t i = 0; i < n; i++) strcat(text, e[i].pem);
+  entries_free(e, n);
+  if (n == 0) {
+    free(text);
+    if (is_placeholder_file(path)) { /* regenerating it would look like a change */
+      if (changed) *changed = 0;
+      return CP_OK;
+    }
+    text = placeholder_pem();
+    if (!text) return CP_ERR_CRYPTO;
+  }
+  int did = !same_content(path, text);
+  if (did) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) {
+      snprintf(dir, sizeof dir, ".");
+    } else {
+      size_t dl = (size_t)(slash - path);
+      if (dl >= sizeof dir) dl = sizeof dir - 1;
+      memcpy(dir, path, dl);
+      dir[dl] = '\0';
+    }
+    r = write_atomic(dir, slash ? slash + 1 : path, text);
+  }
+  free(text);
+  if (r == CP_OK && changed) *changed = did;
   return r;
 }

@@ -29,6 +29,17 @@ extern "C" {
  */
 cp_result hub_trust_dir_sync(const char *dir, const char *pem, size_t len, int *changed);
 
+/**
+ * @brief Write @p pem (the bundle's certificates, re-encoded) to @p path
+ *        atomically (0644). When the bundle holds no certificate, a throwaway
+ *        self-signed certificate whose key is discarded is written instead,
+ *        so that the file is a valid CA file that trusts nothing reachable.
+ * @param changed set to 1 when the file's content changed; may be NULL.
+ * @return CP_OK; CP_ERR_INVALID_ARG; CP_ERR_PARSE (a certificate block does
+ *         not decode; file untouched); CP_ERR_NO_MEMORY; CP_ERR_CRYPTO; CP_ERR_IO.
+ */
+cp_result hub_trust_file_sync(const char *path, const char *pem, size_t len, int *changed);
+
 #ifdef __cplusplus
 }
 #endif

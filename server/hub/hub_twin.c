@@ -365,3 +365,27 @@ cp_result hub_telemetry_count(hub_twin_store *store, const char *device_id,
   sqlite3_finalize(st);
   return r;
 }
+
+cp_result hub_telemetry_get(hub_twin_store *store, const char *device_id,
+                            hub_telemetry_stats *out) {
+  if (!store || !out || !hub_id_valid(device_id)) return CP_ERR_INVALID_ARG;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT messages, bytes, last_utc FROM hub_telemetry WHERE device_id=?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return sql_fail(store, "prepare telemetry stats");
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  cp_result r = CP_OK;
+  hub_telemetry_stats v = {0, 0, 0};
+  if (rc == SQLITE_ROW) {
+    v.messages = sqlite3_column_int64(st, 0);
+    v.bytes = sqlite3_column_int64(st, 1);
+    v.last_utc = sqlite3_column_int64(st, 2);
+  } else if (rc != SQLITE_DONE) {
+    r = sql_fail(store, "telemetry stats");
+  }
+  sqlite3_finalize(st);
+  if (r == CP_OK) *out = v;
+  return r;
+}

@@ -112,6 +112,20 @@ cp_result hub_telemetry_record(hub_twin_store *store, const char *device_id, siz
 cp_result hub_telemetry_count(hub_twin_store *store, const char *device_id,
                               long long *count_out);
 
+/** Telemetry counters of one device. */
+typedef struct hub_telemetry_stats {
+  long long messages; /**< messages accepted */
+  long long bytes;    /**< payload bytes accepted */
+  long long last_utc; /**< time of the last one, seconds since the epoch (0: none) */
+} hub_telemetry_stats;
+
+/**
+ * @brief Telemetry counters of the device (all 0 if it never sent any).
+ * @return CP_OK; CP_ERR_INVALID_ARG; CP_ERR_IO.
+ */
+cp_result hub_telemetry_get(hub_twin_store *store, const char *device_id,
+                            hub_telemetry_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

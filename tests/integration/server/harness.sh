@@ -34,6 +34,7 @@
 #   CERTPILOT_MQTT_PORT     MQTT over TLS with client certificate (X.509 DPS + hub)  [server/hub]
 #   CERTPILOT_MQTT_SAS_PORT MQTT over TLS, SAS onboarding
 #   CERTPILOT_MQTT_WSS_PORT MQTT over WebSockets over TLS (wss://127.0.0.1:PORT/$iothub/websocket)
+#   CERTPILOT_MQTT_WSS_CERT_PORT  same with client certificates (0 = off; --mqtt-wss-cert-port 0 turns it on)
 #   CERTPILOT_HUB_NAME      hub host name to use as enrollments' "hub" (default localhost)
 #   CERTPILOT_MQTT_PID      pid of the supervised mosquitto
 #   CP_HARNESS_DIR          temp dir (removed at exit); put your own files here

@@ -21,6 +21,11 @@
 #include "cps_sas.h"
 #include "hub_trust_core.h"
 
+int it_retry_after_s = 1;
+int it_reply_qos = 0;
+const char *it_dps_api_version = "2025-07-01-preview";
+const char *it_hub_uri = "ssl-cert";
+
 int it_free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a;
@@ -90,7 +95,7 @@ int it_env_start(it_env *e) {
   cps_service_config_default(&sc);
   sc.db_path = e->db;
   sc.dev_mode = true;
-  sc.retry_after_s = 1;
+  sc.retry_after_s = it_retry_after_s;
   cps_error err = {{0}};
   if (cps_service_open(&sc, &e->svc, &err) != CPS_OK) {
     fprintf(stderr, "service: %s\n", err.msg);
@@ -113,10 +118,11 @@ int it_env_start(it_env *e) {
     e->cfg.key_file = e->key_file;
     e->cfg.port_mqtts_cert = e->port_cert;
     e->cfg.port_mqtts_sas = e->port_sas;
-    e->cfg.port_wss = e->port_wss;
+    e->cfg.port_wss = getenv("CP_IT_NO_WSS") ? 0 : e->port_wss; /* bench comparison */
     e->cfg.recheck_ms = 200;
     e->cfg.trust_refresh_ms = 200;
-    e->cfg.retry_after_s = 1;
+    e->cfg.retry_after_s = it_retry_after_s;
+    e->cfg.reply_qos = getenv("CP_IT_REPLY_QOS1") ? 1 : it_reply_qos;
     e->cfg.trust_fn = hub_trust_from_core;
     e->cfg.trust_ctx = e->trust_svc;
     char why[256] = "";
@@ -179,9 +185,11 @@ static void ssl_opts(it_env *e, MQTTClient_SSLOptions *ssl, const char *cert, co
 }
 
 static const char *client_uri(it_env *e, const char *uri, char *buf, size_t len) {
-  /* "ssl-cert", "ssl-sas", "wss" name the listeners. */
+  /* "ssl-cert", "ssl-sas", "wss", "wss-cert" name the listeners. */
   if (strcmp(uri, "ssl-cert") == 0) snprintf(buf, len, "ssl://127.0.0.1:%d", e->port_cert);
   else if (strcmp(uri, "ssl-sas") == 0) snprintf(buf, len, "ssl://127.0.0.1:%d", e->port_sas);
+  else if (strcmp(uri, "wss-cert") == 0)
+    snprintf(buf, len, "wss://127.0.0.1:%d/$iothub/websocket", e->port_wss_cert);
   else snprintf(buf, len, "wss://127.0.0.1:%d/$iothub/websocket", e->port_wss);
   return buf;
 }
@@ -229,7 +237,7 @@ void it_dps_run(it_env *e, const char *uri, const char *regid, const char *passw
   memset(out, 0, sizeof *out);
   char ubuf[128], user[512];
   MQTTClient c = NULL;
-  bool ws = strcmp(uri, "wss") == 0;
+  bool ws = strncmp(uri, "wss", 3) == 0;
   if (MQTTClient_create(&c, client_uri(e, uri, ubuf, sizeof ubuf), regid,
                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTCLIENT_SUCCESS) {
     out->connect_rc = -100;
@@ -240,8 +248,8 @@ void it_dps_run(it_env *e, const char *uri, const char *regid, const char *passw
   if (ws) o = ow;
   MQTTClient_SSLOptions ssl;
   ssl_opts(e, &ssl, cert, key);
-  snprintf(user, sizeof user, "%s/registrations/%s/api-version=2025-07-01-preview&ClientVersion=it",
-           e->id_scope, regid);
+  snprintf(user, sizeof user, "%s/registrations/%s/api-version=%s&ClientVersion=it", e->id_scope,
+           regid, it_dps_api_version);
   o.username = user;
   o.password = password;
   o.cleansession = 1;
@@ -340,10 +348,12 @@ MQTTClient it_hub_connect(it_env *e, const char *devid, const char *chain, const
   char ubuf[128], user[512];
   MQTTClient c = NULL;
   *rc = -100;
-  if (MQTTClient_create(&c, client_uri(e, "ssl-cert", ubuf, sizeof ubuf), devid,
+  if (MQTTClient_create(&c, client_uri(e, it_hub_uri, ubuf, sizeof ubuf), devid,
                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTCLIENT_SUCCESS)
     return NULL;
   MQTTClient_connectOptions o = MQTTClient_connectOptions_initializer;
+  MQTTClient_connectOptions ow = MQTTClient_connectOptions_initializer_ws;
+  if (strncmp(it_hub_uri, "wss", 3) == 0) o = ow;
   MQTTClient_SSLOptions ssl;
   ssl_opts(e, &ssl, chain, key);
   snprintf(user, sizeof user, "%s/%s/?api-version=2025-08-01-preview&DeviceClientType=it", IT_HUB,

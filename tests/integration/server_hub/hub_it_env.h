@@ -22,8 +22,17 @@ typedef struct it_env {
   hub_broker_config cfg;
   char cert_file[320], key_file[320];
   int port_cert, port_sas, port_wss;
+  int port_wss_cert; /* 0 unless a test starts a broker with that listener */
   char id_scope[64];
 } it_env;
+
+/** Retry-After of DPS 202 replies used by it_env_start() (default 1). */
+extern int it_retry_after_s;
+/** QoS of the plugin's replies used by it_env_start() (default 0; CP_IT_REPLY_QOS1=1 forces 1). */
+extern int it_reply_qos;
+
+/** api-version in DPS usernames (default 2025-07-01-preview). */
+extern const char *it_dps_api_version;
 
 /** Free TCP port on 127.0.0.1 (bind port 0). */
 int it_free_port(void);
@@ -61,6 +70,9 @@ int it_provision(it_env *e, const char *uri, const char *regid, const char *pass
 
 /** SAS token for @p regid from a group key. Static buffer. */
 const char *it_group_sas(it_env *e, const char *group_key, const char *regid);
+
+/** Listener it_hub_connect() uses: "ssl-cert" (default) or "wss-cert". */
+extern const char *it_hub_uri;
 
 /** Connect to the hub as @p devid with @p chain / @p key. *rc gets the Paho result. */
 MQTTClient it_hub_connect(it_env *e, const char *devid, const char *chain, const char *key, int *rc);

@@ -306,6 +306,19 @@ static void test_twin_bad_patch_400_changes_nothing(void **state) {
   assert_string_equal(t, "$iothub/twin/res/400/?$rid=c");
   free(t);
   free(b);
+  /* oversize: 40 KB of reported properties (the broker's packet limit is 64 KB) */
+  size_t big = 40000;
+  char *huge = malloc(big + 1);
+  memset(huge, 'x', big);
+  memcpy(huge, "{\"blob\":\"", 9);
+  memcpy(huge + big - 2, "\"}", 2);
+  huge[big] = '\0';
+  assert_int_equal(twin_req(c, "$iothub/twin/PATCH/properties/reported/?$rid=big", huge, &t, &b), 0);
+  free(huge);
+  assert_string_equal(t, "$iothub/twin/res/413/?$rid=big");
+  assert_non_null(strstr(b, "413001"));
+  free(t);
+  free(b);
   /* wrong topic: publishing on the desired topic is denied and changes nothing */
   MQTTClient_deliveryToken tok;
   MQTTClient_publish(c, "$iothub/twin/PATCH/properties/desired/?$rid=d", 9, "{\"x\":1}  ", 1, 0, &tok);
@@ -433,7 +446,7 @@ static void test_hub_revoked_policy_refused_then_reprovisioned(void **state) {
   assert_null(c);
   assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
   provision_sas("ssl-sas", "pol-dev-1", GROUP_KEY_P2);
-  usleep(600000); /* the supervisor adds the new ICA to the broker's CA directory */
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* new ICA into the CA directory */
   c = connect_dev("pol-dev-1", &rc);
   assert_int_equal(rc, MQTTCLIENT_SUCCESS);
   it_hub_close(c);
@@ -598,6 +611,18 @@ static void test_mgmt_twin_routes_rbac_and_errors(void **state) {
   long long v = 0;
   assert_int_equal(hub_twin_desired_version(ts, "sas-dev-1", &v), CP_OK);
   assert_int_equal(v, 2); /* unchanged by the refused patches */
+  /* telemetry counters of sas-dev-1 (one 5-byte message in the first test) */
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &reader, "GET", "/devices/sas-dev-1/telemetry", NULL, 0, &r), 1);
+  assert_int_equal(r.status, 200);
+  doc = cJSON_ParseWithLength((const char *)r.body, r.len);
+  assert_int_equal(cJSON_GetObjectItem(doc, "messages")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(doc, "bytes")->valueint, 5);
+  assert_true(cJSON_GetObjectItem(doc, "lastUtc")->valuedouble > 0);
+  cJSON_Delete(doc);
+  cps_mgmt_response_free(&r);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "POST", "/devices/sas-dev-1/telemetry", "{}", 2, &r), 1);
+  assert_int_equal(r.status, 405);
+  cps_mgmt_response_free(&r);
   /* not a twin route: left to the core dispatcher */
   memset(&r, 0x5a, sizeof r);
   assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "GET", "/devices/sas-dev-1", NULL, 0, &r), 0);
@@ -623,7 +648,7 @@ static void test_hub_policy_trust_removed_refused(void **state) {
                       "\"primaryKey\":\"cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=\",\"policy\":\"p3\","
                       "\"hub\":\"" IT_HUB "\"}",
                       NULL) < 300);
-  usleep(600000); /* new ICA into the broker's CA directory */
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* new ICA into the CA directory */
   provision_sas("ssl-sas", "trust-dev-1", "cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=");
   int rc;
   MQTTClient c = connect_dev("trust-dev-1", &rc);
@@ -641,13 +666,156 @@ static void test_hub_policy_trust_removed_refused(void **state) {
   assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
 }
 
+static void test_dps_connect_unknown_api_version_refused(void **state) {
+  (void)state;
+  char t[1024];
+  snprintf(t, sizeof t, "%s", it_group_sas(&env, GROUP_KEY, "apiv-1"));
+  it_dps d;
+  it_dps_api_version = "1999-01-01";
+  it_dps_run(&env, "ssl-sas", "apiv-1", t, NULL, NULL, "{}", 2, &d);
+  it_dps_api_version = "2025-07-01-preview";
+  assert_int_not_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+  it_dps_run(&env, "ssl-sas", "apiv-1", t, NULL, NULL, "{}", 2, &d);
+  assert_int_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+}
+
+static void test_dps_mqtt_x509_individual_self_signed_assigned(void **state) {
+  (void)state;
+  assert_int_equal(it_sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
+                         "-nodes -keyout ind-1.key -out ind-1.pem -subj /CN=x509-ind-1 -days 1 "
+                         "-addext extendedKeyUsage=clientAuth && chmod 600 ind-1.key",
+                         env.dir),
+                   0);
+  FILE *f = fopen(path("ind-1.pem"), "r");
+  assert_non_null(f);
+  char pem[4096];
+  size_t n = fread(pem, 1, sizeof pem - 1, f);
+  fclose(f);
+  pem[n] = '\0';
+  cJSON *en = cJSON_CreateObject();
+  cJSON_AddStringToObject(en, "id", "x509-ind-1");
+  cJSON_AddStringToObject(en, "kind", "individual");
+  cJSON_AddStringToObject(en, "attestation", "x509");
+  cJSON_AddStringToObject(en, "certificate", pem);
+  cJSON_AddStringToObject(en, "policy", "p1");
+  cJSON_AddStringToObject(en, "hub", IT_HUB);
+  char *body = cJSON_PrintUnformatted(en);
+  cJSON_Delete(en);
+  int st = it_mgmt(&env, "POST", "/enrollments", body, NULL);
+  free(body);
+  assert_true(st < 300);
+  assert_int_equal(hub_broker_sync_trust(env.broker), CP_OK); /* certificate into the CA directory */
+  assert_int_equal(it_provision(&env, "ssl-cert", "x509-ind-1", NULL, path("ind-1.pem"),
+                                path("ind-1.key"), path("x509-ind-1.key"),
+                                path("x509-ind-1.chain.pem")),
+                   0);
+  int rc;
+  MQTTClient c = connect_dev("x509-ind-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+}
+
+#define RL_BODY "{\"registrationId\":\"rl-1\"}"
+static void test_dps_mqtt_rate_limited_429(void **state) {
+  (void)state;
+  /* a second broker on the same store with a DPS rate limit of 1 request, refilled slowly */
+  hub_broker_config cfg = env.cfg;
+  char run[400];
+  snprintf(run, sizeof run, "%s/ratelimit", env.dir);
+  assert_int_equal(it_sh("mkdir -p %s", run), 0);
+  cfg.run_dir = run;
+  cfg.port_mqtts_cert = it_free_port();
+  cfg.port_mqtts_sas = it_free_port();
+  cfg.port_wss = 0;
+  cfg.rate_limit_per_s = 0.01;
+  cfg.rate_limit_burst = 1;
+  hub_broker *b = NULL;
+  char why[256];
+  assert_int_equal(hub_broker_start(&cfg, &b, why, sizeof why), CP_OK);
+  it_env e2 = env;
+  e2.port_sas = cfg.port_mqtts_sas;
+  char t[1024];
+  snprintf(t, sizeof t, "%s", it_group_sas(&env, GROUP_KEY, "rl-1"));
+  it_dps d;
+  it_dps_run(&e2, "ssl-sas", "rl-1", t, NULL, NULL, RL_BODY, strlen(RL_BODY), &d);
+  assert_int_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  int first = d.status;
+  it_dps_free(&d);
+  it_dps_run(&e2, "ssl-sas", "rl-1", t, NULL, NULL, RL_BODY, strlen(RL_BODY), &d);
+  assert_int_equal(d.status, 429);
+  assert_non_null(strstr(d.body, "429"));
+  it_dps_free(&d);
+  assert_true(first == 200 || first == 429); /* the first one may finish or be throttled while polling */
+  hub_broker_stop(b);
+}
+
+static void test_wss_cert_listener_x509_onboarding_and_hub(void **state) {
+  (void)state;
+  /* a second broker on the same store with the WebSockets client-certificate listener */
+  hub_broker_config cfg = env.cfg;
+  char run[400];
+  snprintf(run, sizeof run, "%s/wsscert", env.dir);
+  assert_int_equal(it_sh("mkdir -p %s", run), 0);
+  cfg.run_dir = run;
+  cfg.port_mqtts_cert = it_free_port();
+  cfg.port_mqtts_sas = it_free_port();
+  cfg.port_wss = 0;
+  cfg.port_wss_cert = it_free_port();
+  hub_broker *b = NULL;
+  char why[256];
+  assert_int_equal(hub_broker_start(&cfg, &b, why, sizeof why), CP_OK);
+  it_env e2 = env;
+  e2.port_wss_cert = cfg.port_wss_cert;
+  /* X.509 onboarding with a CSR over WebSockets */
+  assert_int_equal(it_provision(&e2, "wss-cert", "x509-dev-1", NULL, path("onb-x1.pem"),
+                                path("onb-x1.key"), path("x509-wss.key"), path("x509-wss.chain.pem")),
+                   0);
+  /* hub over WebSockets with the issued chain; a wrong CN is still refused */
+  it_hub_uri = "wss-cert";
+  int rc;
+  MQTTClient c = it_hub_connect(&e2, "x509-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  assert_int_equal(MQTTClient_subscribe(c, "$iothub/twin/res/#", 1), MQTTCLIENT_SUCCESS);
+  char *t = NULL, *body = NULL;
+  MQTTClient_deliveryToken tok;
+  assert_int_equal(MQTTClient_publish(c, "$iothub/twin/GET/?$rid=w", 0, "", 1, 0, &tok), MQTTCLIENT_SUCCESS);
+  assert_true(it_wait_msg(c, "$iothub/twin/res/", 5000, &t, &body));
+  assert_string_equal(t, "$iothub/twin/res/200/?$rid=w");
+  free(t);
+  free(body);
+  it_hub_close(c);
+  MQTTClient bad = it_hub_connect(&e2, "sas-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  it_hub_uri = "ssl-cert";
+  assert_null(bad);
+  assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
+  /* a trust change restarts this broker (its CA file is read at start) */
+  unsigned before = hub_broker_trust_restarts(b);
+  assert_true(it_mgmt(&env, "POST", "/policies", "{\"name\":\"p-wss\",\"validityDays\":7}", NULL) < 300);
+  assert_int_equal(hub_broker_sync_trust(b), CP_OK);
+  for (int i = 0; i < 100 && hub_broker_trust_restarts(b) == before; i++) usleep(100000);
+  assert_int_equal(hub_broker_trust_restarts(b), before + 1);
+  assert_int_equal(hub_broker_restarts(b), 0); /* not counted as a crash */
+  assert_int_equal(hub_broker_state_get(b), HUB_BROKER_RUNNING);
+  it_hub_uri = "wss-cert";
+  c = it_hub_connect(&e2, "x509-dev-1", path("x509-wss.chain.pem"), path("x509-wss.key"), &rc);
+  it_hub_uri = "ssl-cert";
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  hub_broker_stop(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_wss_sas_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_mqtt_x509_csr_assigned_then_hub_connects),
       cmocka_unit_test(test_dps_connect_bad_sas_refused),
+      cmocka_unit_test(test_dps_connect_unknown_api_version_refused),
+      cmocka_unit_test(test_dps_mqtt_x509_individual_self_signed_assigned),
       cmocka_unit_test(test_dps_bad_payloads_get_error_statuses),
+      cmocka_unit_test(test_dps_mqtt_rate_limited_429),
       cmocka_unit_test(test_twin_get_patch_desired_roundtrip),
       cmocka_unit_test(test_twin_bad_patch_400_changes_nothing),
       cmocka_unit_test(test_mgmt_twin_routes_rbac_and_errors),
@@ -660,6 +828,7 @@ int main(void) {
       cmocka_unit_test(test_hub_revoked_policy_refused_then_reprovisioned),
       cmocka_unit_test(test_hub_policy_trust_removed_refused),
       cmocka_unit_test(test_dps_wss_client_certificate_not_seen_refused),
+      cmocka_unit_test(test_wss_cert_listener_x509_onboarding_and_hub),
       cmocka_unit_test(test_hub_second_connection_takes_over),
       cmocka_unit_test(test_broker_listeners_loopback_only),
       cmocka_unit_test(test_broker_killed_is_restarted),

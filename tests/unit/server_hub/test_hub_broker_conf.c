@@ -36,6 +36,8 @@ static void test_hub_broker_conf_render_default_listeners(void **state) {
   assert_non_null(strstr(buf, "plugin /usr/lib/certpilot/certpilot_mosquitto.so\n"));
   assert_non_null(strstr(buf, "plugin_opt_db_path /var/lib/certpilot/server.db\n"));
   assert_non_null(strstr(buf, "plugin_opt_hub_name hub.local\n"));
+  assert_non_null(strstr(buf, "plugin_opt_reply_qos 0\nplugin_opt_rate_limit 0\nplugin_opt_rate_burst 100\n"));
+  assert_null(strstr(buf, "plugin_opt_sas_max_lifetime"));
   assert_non_null(strstr(buf, "listener 8883 127.0.0.1\nprotocol mqtt\n"));
   assert_non_null(strstr(buf, "capath /run/certpilot/ca\nrequire_certificate true\n"
                               "use_identity_as_username false\n"));
@@ -55,6 +57,21 @@ static void test_hub_broker_conf_render_no_wss_port_omits_listener(void **state)
   assert_int_equal(hub_broker_conf_render(&c, "/ca", buf, sizeof buf), CP_OK);
   assert_null(strstr(buf, "websockets"));
   assert_non_null(strstr(buf, "listener 8883 ::1\n"));
+}
+
+static void test_hub_broker_conf_render_wss_cert_listener_uses_ca_file(void **state) {
+  (void)state;
+  hub_broker_config c = good();
+  c.port_wss_cert = 8886;
+  char buf[8192];
+  assert_int_equal(hub_broker_conf_render(&c, "/run/certpilot/ca", buf, sizeof buf), CP_OK);
+  const char *l = strstr(buf, "listener 8886 127.0.0.1\nprotocol websockets\n");
+  assert_non_null(l);
+  assert_non_null(strstr(l, "cafile /run/certpilot/ca.pem\nrequire_certificate true\n"));
+  c.port_wss_cert = c.port_mqtts_sas;
+  char err[128];
+  assert_int_equal(hub_broker_config_check(&c, err, sizeof err), CP_ERR_CONFIG);
+  assert_non_null(strstr(err, "port_wss_cert"));
 }
 
 static void test_hub_broker_config_check_names_bad_member(void **state) {
@@ -104,6 +121,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hub_broker_conf_render_default_listeners),
       cmocka_unit_test(test_hub_broker_conf_render_no_wss_port_omits_listener),
+      cmocka_unit_test(test_hub_broker_conf_render_wss_cert_listener_uses_ca_file),
       cmocka_unit_test(test_hub_broker_config_check_names_bad_member),
       cmocka_unit_test(test_hub_broker_conf_render_small_buffer_untouched),
   };

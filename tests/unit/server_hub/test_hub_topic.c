@@ -180,17 +180,15 @@ static void test_hub_username_parse_hostile_fails(void **state) {
   assert_int_equal(hub_username_parse(NULL, &u), CP_ERR_INVALID_ARG);
 }
 
-static void test_hub_api_version_supported_lists_match(void **state) {
+static void test_hub_api_version_supported_hub_list(void **state) {
   (void)state;
-  assert_true(hub_api_version_supported(HUB_CLIENT_DPS, "2025-07-01-preview"));
-  assert_true(hub_api_version_supported(HUB_CLIENT_DPS, "2019-03-31"));
-  assert_false(hub_api_version_supported(HUB_CLIENT_DPS, "2025-08-01-preview"));
-  assert_true(hub_api_version_supported(HUB_CLIENT_HUB, "2025-08-01-preview"));
-  assert_true(hub_api_version_supported(HUB_CLIENT_HUB, "2021-04-12"));
-  assert_false(hub_api_version_supported(HUB_CLIENT_HUB, "1999-01-01"));
-  assert_false(hub_api_version_supported(HUB_CLIENT_NONE, "2021-04-12"));
-  assert_true(hub_api_version_has_csr("2025-07-01-preview"));
-  assert_false(hub_api_version_has_csr("2021-06-01"));
+  assert_true(hub_api_version_supported("2025-08-01-preview"));
+  assert_true(hub_api_version_supported("2021-04-12"));
+  assert_true(hub_api_version_supported("2020-09-30"));
+  assert_false(hub_api_version_supported("2025-07-01-preview")); /* a DPS version */
+  assert_false(hub_api_version_supported("1999-01-01"));
+  assert_false(hub_api_version_supported(""));
+  assert_false(hub_api_version_supported(NULL));
 }
 
 static void test_hub_id_valid_rules(void **state) {
@@ -246,7 +244,7 @@ int main(void) {
       cmocka_unit_test(test_hub_username_parse_dps_ok),
       cmocka_unit_test(test_hub_username_parse_hub_ok),
       cmocka_unit_test(test_hub_username_parse_hostile_fails),
-      cmocka_unit_test(test_hub_api_version_supported_lists_match),
+      cmocka_unit_test(test_hub_api_version_supported_hub_list),
       cmocka_unit_test(test_hub_id_valid_rules),
       cmocka_unit_test(test_hub_topic_build_responses_format),
       cmocka_unit_test(test_hub_topic_build_small_buffer_untouched),

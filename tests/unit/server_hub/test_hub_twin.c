@@ -221,6 +221,14 @@ static void test_hub_telemetry_record_counts(void **state) {
   assert_int_equal(n, 2);
   assert_int_equal(hub_telemetry_count(f->store, "dev-2", &n), CP_OK);
   assert_int_equal(n, 0);
+  hub_telemetry_stats st;
+  assert_int_equal(hub_telemetry_get(f->store, "dev-1", &st), CP_OK);
+  assert_int_equal(st.messages, 2);
+  assert_int_equal(st.bytes, 30);
+  assert_true(st.last_utc > 0);
+  assert_int_equal(hub_telemetry_get(f->store, "dev-2", &st), CP_OK);
+  assert_int_equal(st.messages, 0);
+  assert_int_equal(st.last_utc, 0);
 }
 
 static void test_hub_twin_store_open_bad_path_fails(void **state) {
