@@ -69,6 +69,15 @@ static void publish(const cpa_engine *e) {
 int cpa_daemon_run(const cpa_daemon_options *opt) {
   static cpa_config cfg; /* the engine points here; reload overwrites in place */
   char err[1024];
+  /* block first: a SIGUSR1 or SIGHUP arriving during start-up must not kill us */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return 1;
+
   cpa_config_defaults(&cfg);
   if (cpa_config_load(opt->config_path, &cfg, err, sizeof err) != CP_OK) {
     cpa_log_init(CP_LOG_INFO);
@@ -78,13 +87,6 @@ int cpa_daemon_run(const cpa_daemon_options *opt) {
   cpa_log_init(cfg.log_level);
   umask(0022);
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGUSR1);
-  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return 1;
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
   if (sfd < 0 || tfd < 0) {
