@@ -67,7 +67,9 @@ cpd=$!
 measure certpilotd "$cpd"
 kill "$cpd"; wait "$cpd" 2>/dev/null || true; cpd=
 
-mkdir -p home
+mkdir -p home cm-requests cm-cas cm-tmp
+# keep certmonger's state inside the temporary folder (as its own test suite does)
+CERTMONGER_REQUESTS_DIR=$tmp/cm-requests CERTMONGER_CAS_DIR=$tmp/cm-cas CERTMONGER_TMPDIR=$tmp/cm-tmp \
 HOME=$tmp/home XDG_CONFIG_HOME=$tmp/home/.config XDG_DATA_HOME=$tmp/home/.local/share \
 dbus-run-session -- sh -c '
   certmonger -s -n -p "$1/cm.pid" 2>"$1/certmonger.log" &
