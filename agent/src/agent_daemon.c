@@ -165,10 +165,7 @@ int cpa_daemon_run(const cpa_daemon_options *opt) {
               cpa_log_init(cfg.log_level);
               cpa_ops nops;
               if (opt->make_ops(&cfg, &nops) == CP_OK) e.ops = nops;
-              if (e.have_cert)
-                e.renew_at = cpa_renewal_time(e.facts.not_before, e.facts.not_after,
-                                              cfg.renewal_fraction, cfg.jitter_fraction,
-                                              cpa_jitter_unit(cfg.registration_id));
+              if (e.have_cert) e.renew_at = cpa_engine_renewal_time(&e);
               if (e.state == CPA_RUN_VALID) e.next_attempt = e.renew_at;
               cpa_log(CP_LOG_NOTICE, "configuration reloaded from %s", opt->config_path);
             } else {
