@@ -43,7 +43,7 @@ static const key_def keys[] = {
     NUM("provisioning", "transport", transport, KT_TRANSPORT, 0, 0),
     STR("provisioning", "trust_bundle", trust_bundle, KT_PATH),
     STR("provisioning", "chain_anchor", chain_anchor, KT_PATH),
-    NUM("provisioning", "timeout", timeout, KT_DURATION, 1, 3600),
+    NUM("provisioning", "timeout", timeout, KT_DURATION, 1, 120),
     NUM("hub", "port", hub_port, KT_PORT, 1, 65535),
     NUM("onboarding", "kind", onboarding, KT_ONBOARDING, 0, 0),
     STR("onboarding", "symmetric_key_file", symmetric_key_file, KT_PATH),

@@ -107,6 +107,7 @@ static void test_cpa_config_parse_bad_values_fail_naming_key(void **state) {
   expect_error(BASE "[renewal]\nfraction = abc\n", "[renewal] fraction: 'abc' is not a fraction");
   expect_error(BASE "[renewal]\nbackoff_max = 10x\n", "[renewal] backoff_max: '10x' is not a duration");
   expect_error(BASE "[renewal]\nbackoff_initial = 0\n", "[renewal] backoff_initial: 0 is out of range");
+  expect_error(BASE "[provisioning]\ntimeout = 5m\n", "[provisioning] timeout: 5m is out of range (1-120 seconds)");
   expect_error(BASE "[twin]\nreport = maybe\n", "t.conf:10: [twin] report: 'maybe' is not a boolean");
   expect_error("[provisioning]\ntransport = amqp\n", "t.conf:2: [provisioning] transport: 'amqp'");
   expect_error("[provisioning]\nport = 70000\n", "[provisioning] port: '70000' is not a port");
