@@ -9,6 +9,7 @@ PKGS=(
   mosquitto mosquitto-dev libmosquitto-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libinih-dev libsystemd-dev systemd
+  jq python3
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,8 +12,10 @@ echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCERTPILOT_WARNINGS_AS_ERRORS=ON
 cmake --build build -j"$JOBS"
 
-echo "== all tests"
-ctest --test-dir build --output-on-failure -j"$JOBS"
+echo "== unit tests"
+ctest --test-dir build --output-on-failure -j"$JOBS" -L unit
+echo "== integration tests (one at a time: each starts its own servers, broker or TPM)"
+ctest --test-dir build --output-on-failure -LE unit
 
 echo "== unit tests under ASan + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \

@@ -50,7 +50,7 @@ cp_result cp_hub_client_connect(cp_hub_client *client, const cp_hub_client_confi
   C(client)->timeout_ms = config->timeout_ms ? config->timeout_ms : 30000;
   cp_posix_mqtt_transport_init(&C(client)->mqtt, &C(client)->transport);
   memset(&o, 0, sizeof o);
-  o.host = host;
+  o.host = config->connect_host ? config->connect_host : host;
   o.port = port;
   o.wire = config->wire;
   o.client_id = config->device_id;

@@ -225,7 +225,7 @@ static cp_result do_wait(prov_run *run, uint32_t wait_s)
   return CP_OK;
 }
 
-static cp_result run_mqtt(prov_run *run)
+static cp_result run_mqtt(prov_run *run, cp_mqtt_transport *given)
 {
   const cp_provision_config *c = run->cfg;
   cp_error_detail *err = &run->res->error;
@@ -240,7 +240,10 @@ static cp_result run_mqtt(prov_run *run)
   r = cp_prov_mqtt_username(c->id_scope, run->reg_id, username, sizeof username, &len);
   if (r != CP_OK)
     return config_error(run, "id_scope", "id scope or registration id too long");
-  cp_posix_mqtt_transport_init(&st, &t);
+  if (given != NULL)
+    t = *given;
+  else
+    cp_posix_mqtt_transport_init(&st, &t);
   memset(&o, 0, sizeof o);
   o.host = c->host;
   o.port = c->port;
@@ -298,7 +301,7 @@ static cp_result run_mqtt(prov_run *run)
   return r;
 }
 
-static cp_result run_https(prov_run *run)
+static cp_result run_https(prov_run *run, cp_http_transport *given)
 {
   const cp_provision_config *c = run->cfg;
   cp_error_detail *err = &run->res->error;
@@ -311,7 +314,12 @@ static cp_result run_https(prov_run *run)
   size_t len, nh;
   cp_result r;
 
-  r = cp_posix_http_transport_init(&t);
+  if (given != NULL) {
+    t = *given;
+    r = CP_OK;
+  } else {
+    r = cp_posix_http_transport_init(&t);
+  }
   while (r == CP_OK) {
     cp_prov_client_next(&run->client, &step);
     if (step.action == CP_PROV_ACTION_DONE) {
@@ -401,6 +409,13 @@ static cp_result finish(prov_run *run)
 
 cp_result cp_provision(const cp_provision_config *config, cp_provision_result *result)
 {
+  return cp_provision_with(config, NULL, result);
+}
+
+cp_result cp_provision_with(const cp_provision_config *config,
+                            const cp_provision_transports *transports,
+                            cp_provision_result *result)
+{
   prov_run *run;
   cp_result r;
 
@@ -423,7 +438,9 @@ cp_result cp_provision(const cp_provision_config *config, cp_provision_result *r
     r = cp_prov_client_init(&run->client, config->id_scope, run->reg_id, run->csr_b64,
                             config->payload_json);
   if (r == CP_OK)
-    r = config->transport == CP_PROVISION_HTTPS ? run_https(run) : run_mqtt(run);
+    r = config->transport == CP_PROVISION_HTTPS
+            ? run_https(run, transports ? transports->http : NULL)
+            : run_mqtt(run, transports ? transports->mqtt : NULL);
   result->status = cp_prov_client_response(&run->client)->status;
   if (r == CP_OK)
     r = finish(run);

@@ -58,7 +58,7 @@ cp_result cp_registration_id_validate(const char *registration_id)
 }
 
 /* Write a DER length; returns the bytes used (1 or 2 here: lengths < 256). */
-static size_t der_len(uint8_t *p, size_t len)
+static size_t put_der_len(uint8_t *p, size_t len)
 {
   if (len < 0x80) {
     p[0] = (uint8_t)len;
@@ -82,16 +82,16 @@ static size_t encode_cn_rdn(const char *cn, uint8_t *out)
   size_t cn_len = strlen(cn), n = 0, m = 0;
 
   atv[n++] = 0x30;
-  n += der_len(atv + n, sizeof oid_cn + 1 + (cn_len < 0x80 ? 1 : 2) + cn_len);
+  n += put_der_len(atv + n, sizeof oid_cn + 1 + (cn_len < 0x80 ? 1 : 2) + cn_len);
   memcpy(atv + n, oid_cn, sizeof oid_cn);
   n += sizeof oid_cn;
   atv[n++] = 0x0c;
-  n += der_len(atv + n, cn_len);
+  n += put_der_len(atv + n, cn_len);
   memcpy(atv + n, cn, cn_len);
   n += cn_len;
 
   out[m++] = 0x31;
-  m += der_len(out + m, n);
+  m += put_der_len(out + m, n);
   memcpy(out + m, atv, n);
   m += n;
   return m;
@@ -220,8 +220,12 @@ cp_result cp_csr_check(const uint8_t *der, size_t der_len, const cp_key *key,
   cp_result r;
   int rc;
 
-  if (der == NULL || der_len == 0 || der_len > CSR_WORK_MAX)
+  if (der == NULL || der_len == 0)
     return CP_ERR_INVALID_ARG;
+  if (der_len > CSR_WORK_MAX) {
+    cp_log(CP_LOG_WARNING, "csr: %zu bytes is too long for a CSR", der_len);
+    return CP_ERR_PARSE;
+  }
   /* PKCS#10 is SEQUENCE { info, alg, sig }: the outer length must cover the
    * input exactly (wolfSSL ignores trailing bytes). */
   {

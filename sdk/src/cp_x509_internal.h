@@ -36,7 +36,7 @@ cp_result cp_x509_time_to_epoch(const uint8_t *tlv, size_t len, int64_t *out);
 
 /* Format the content of a DER Name (the SEQUENCE OF RDN without its outer
  * header, as DecodedCert's subjectRaw / issuerRaw) on one line, RFC 4514
- * style: last RDN first, ", " between RDNs, "+" inside a multi-valued RDN,
+ * style: last RDN first, ", " between RDNs, " + " inside a multi-valued RDN (OpenSSL's layout),
  * short attribute names (CN, O, OU, C, ...), special characters escaped.
  * @p cn receives the value of the most specific CN ("" if none).
  * CP_ERR_PARSE for malformed DER, a value with a NUL byte, or output that

@@ -6,24 +6,21 @@
 #include <wolfssl/wolfcrypt/ecc.h>
 
 #include "certpilot/cp_log.h"
+#include "cp_key_priv.h"
 #include "cp_x509_internal.h"
 
 /* Uncompressed point (0x04 || X || Y) of the largest curve wolfSSL knows. */
 #define POINT_MAX 160
 
-/* The EC point and curve of @p key's SEC1 DER. */
+/* The EC point and curve of @p key (decoded by the key module). */
 static cp_result key_point(const cp_key *key, uint8_t *point, word32 *point_len, int *curve)
 {
   ecc_key k;
-  word32 idx = 0;
   cp_result r = CP_ERR_INVALID_ARG;
 
-  if (key->_der_len == 0 || key->_der_len > sizeof key->_der)
+  if (cp_key_load(key, &k) != CP_OK)
     return CP_ERR_INVALID_ARG;
-  if (wc_ecc_init(&k) != 0)
-    return CP_ERR_CRYPTO;
-  if (wc_EccPrivateKeyDecode(key->_der, &idx, &k, (word32)key->_der_len) == 0 &&
-      (k.type != ECC_PRIVATEKEY_ONLY || wc_ecc_make_pub(&k, NULL) == 0) &&
+  if ((k.type != ECC_PRIVATEKEY_ONLY || wc_ecc_make_pub(&k, NULL) == 0) &&
       wc_ecc_export_x963(&k, point, point_len) == 0 && k.dp != NULL) {
     *curve = k.dp->id;
     r = CP_OK;

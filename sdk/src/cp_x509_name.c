@@ -8,6 +8,7 @@
 #include "cp_x509_internal.h"
 
 #define MAX_RDNS 32
+#define MAX_AVAS 8 /* per RDN */
 #define VALUE_MAX 1024
 
 /* ASN.1 string tags found in names. */
@@ -271,19 +272,23 @@ cp_result cp_x509_name_format(const uint8_t *name, size_t name_len, char *line,
       return CP_ERR_PARSE;
     nrdn++;
   }
+  /* Last RDN first, and inside an RDN the last AVA first, as OpenSSL's
+   * dn_rev does: the whole sequence of AVAs read backwards. */
   for (i = nrdn; i-- > 0;) {
     const uint8_t *q = rdns[i].val, *qend = rdns[i].val + rdns[i].len;
-    int first = 1;
+    tlv avas[MAX_AVAS];
+    size_t navas = 0, k;
     if (i + 1 != nrdn)
       put(&w, ", ", 2);
     while (q < qend) {
-      tlv ava;
-      if (!cp_x509_der_read(&q, qend, &ava))
+      if (navas == MAX_AVAS || !cp_x509_der_read(&q, qend, &avas[navas]))
         return CP_ERR_PARSE;
-      if (!first)
-        put(&w, "+", 1);
-      first = 0;
-      r = put_ava(&w, &ava, cn, cn_size);
+      navas++;
+    }
+    for (k = navas; k-- > 0;) {
+      if (k + 1 != navas)
+        put(&w, " + ", 3);
+      r = put_ava(&w, &avas[k], cn, cn_size);
       if (r != CP_OK)
         return r;
     }

@@ -62,20 +62,10 @@ cp_result cp_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
 /* The outer SEQUENCE must span exactly @p len bytes. */
 static int der_framing_ok(const uint8_t *der, size_t len)
 {
-  size_t body, hdr = 2, i, n;
+  const uint8_t *p = der;
+  cp_x509_tlv t;
 
-  if (len < 2 || der[0] != 0x30)
-    return 0;
-  body = der[1];
-  if (body & 0x80) {
-    n = body & 0x7f;
-    if (n == 0 || n > 3 || len < 2 + n)
-      return 0;
-    for (body = 0, i = 0; i < n; i++)
-      body = (body << 8) | der[2 + i];
-    hdr += n;
-  }
-  return body == len - hdr;
+  return cp_x509_der_read(&p, der + len, &t) && t.tag == 0x30 && p == der + len;
 }
 
 cp_result cp_x509_decode(const uint8_t *der, size_t der_len, DecodedCert *dc)

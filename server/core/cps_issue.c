@@ -1,5 +1,5 @@
 /* Leaf issuance for a known device, recorded in the same transaction as the caller's. */
-#include "cps_issue.h"
+#include "cps_issue_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,16 @@ static cps_result cert_b64(X509 *c, char **out) {
 cps_result cps_issue_for_device(cps_service *svc, const char *device_id,
                                 const unsigned char *csr_der, size_t csr_len, cps_chain *out,
                                 cps_error *err) {
+  X509_REQ *csr = NULL;
+  cps_result r = cps_pki_csr_check(csr_der, csr_len, device_id, &csr, err);
+  if (r != CPS_OK) return r;
+  r = cps_issue_checked(svc, device_id, csr, out, err);
+  X509_REQ_free(csr);
+  return r;
+}
+
+cps_result cps_issue_checked(cps_service *svc, const char *device_id, X509_REQ *csr,
+                             cps_chain *out, cps_error *err) {
   cps_device dev;
   cps_result r = cps_device_get(svc, device_id, &dev);
   if (r == CPS_ERR_NOT_FOUND) return cps_fail(err, r, "device '%s' does not exist", device_id);
@@ -51,21 +61,17 @@ cps_result cps_issue_for_device(cps_service *svc, const char *device_id,
   memcpy(policy, enr.policy, sizeof policy);
   cps_enrollment_clear(&enr);
 
-  X509_REQ *csr = NULL;
-  r = cps_pki_csr_check(csr_der, csr_len, dev.id, &csr, err);
-  if (r != CPS_OK) return r;
+  char cn[CPS_DEVICE_ID_MAX_ISSUE];
+  if (cps_pki_req_cn(csr, cn, sizeof cn) != CPS_OK || strcmp(cn, dev.id) != 0)
+    return cps_fail(err, CPS_ERR_INVALID, "csr: subject CN does not equal device id '%s'", dev.id);
   cps_ica ica;
   r = cps_ica_load_active(svc, policy, &ica, err);
-  if (r != CPS_OK) {
-    X509_REQ_free(csr);
-    return r == CPS_ERR_NOT_FOUND ? CPS_ERR_CONFLICT : r;
-  }
+  if (r != CPS_OK) return r == CPS_ERR_NOT_FOUND ? CPS_ERR_CONFLICT : r;
   X509 *leaf = NULL;
   cps_chain chain;
   memset(&chain, 0, sizeof chain);
   r = cps_pki_leaf_issue(ica.cert, ica.key, csr, dev.id, dev.revocation_id, ica.validity_s, &leaf,
                          chain.serial_hex);
-  X509_REQ_free(csr);
   if (r == CPS_OK) {
     chain.not_after = asn1_epoch(X509_get0_notAfter(leaf));
     r = cps_issued_record(svc, chain.serial_hex, dev.id, ica.id,

@@ -10,6 +10,8 @@
 #include "cps_b64.h"
 #include "cps_rbac.h"
 
+#include <openssl/crypto.h>
+
 void mgmt_json(cps_mgmt_response *resp, int status, cJSON *doc) {
   char *s = doc ? cJSON_PrintUnformatted(doc) : NULL;
   cJSON_Delete(doc);
@@ -83,6 +85,42 @@ void cps_mgmt_response_free(cps_mgmt_response *resp) {
   memset(resp, 0, sizeof *resp);
 }
 
+/* POST /tokens creates a token (secret returned once); GET /tokens lists names and roles. */
+static void mgmt_tokens(mgmt_req *rq, cps_mgmt_response *resp) {
+  if (!strcmp(rq->method, "GET")) {
+    cJSON *arr = cJSON_CreateArray();
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(cps_service_db(rq->svc), "SELECT name, role FROM token ORDER BY name", -1,
+                           &s, NULL) == SQLITE_OK) {
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", (const char *)sqlite3_column_text(s, 0));
+        cJSON_AddStringToObject(o, "role", (const char *)sqlite3_column_text(s, 1));
+        cJSON_AddItemToArray(arr, o);
+      }
+    }
+    sqlite3_finalize(s);
+    return mgmt_json(resp, 200, arr);
+  }
+  if (strcmp(rq->method, "POST") != 0) return mgmt_error(resp, 405, "method not allowed");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(rq->json, "name");
+  const cJSON *role = cJSON_GetObjectItemCaseSensitive(rq->json, "role");
+  cps_role r = cJSON_IsString(role) ? cps_role_parse(role->valuestring) : CPS_ROLE_NONE;
+  if (!cJSON_IsString(name)) return mgmt_error(resp, 400, "name is required");
+  if (r == CPS_ROLE_NONE)
+    return mgmt_error(resp, 400, "role must be \"reader\" or \"credentials-contributor\"");
+  char secret[80];
+  cps_error err = {{0}};
+  cps_result res = cps_token_create(rq->svc, name->valuestring, r, secret, sizeof secret, &err);
+  if (res != CPS_OK) return mgmt_fail(resp, res, err.msg);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "name", name->valuestring);
+  cJSON_AddStringToObject(o, "role", cps_role_name(r));
+  cJSON_AddStringToObject(o, "token", secret);
+  OPENSSL_cleanse(secret, sizeof secret);
+  mgmt_json(resp, 201, o);
+}
+
 /* Split "/a/b/c" into decoded segments. Returns 0 on a bad path. */
 static int split_path(const char *path, mgmt_req *rq) {
   const char *p = path;
@@ -150,6 +188,7 @@ cps_result cps_mgmt_handle(cps_service *svc, const cps_principal *who, const cha
       else if (!strcmp(res, "hub")) mgmt_hub_trust(&rq, resp);
       else if (!strcmp(res, "enrollments")) mgmt_enrollment(&rq, resp);
       else if (!strcmp(res, "devices")) mgmt_device(&rq, resp);
+      else if (!strcmp(res, "tokens") && rq.nseg == 1) mgmt_tokens(&rq, resp);
       else if (!strcmp(res, "audit") && rq.nseg == 1 && is_read) {
         long long after = 0;
         int limit = 1000;

@@ -27,6 +27,8 @@
  *   GET    /crl/root, /crl/policies/{name} DER CRL (application/pkix-crl)
  *   GET    /hub/trust                      PEM bundle trusted by hubs (application/x-pem-file)
  *   GET    /audit?after=N&limit=M          audit records
+ *   POST   /tokens                         {"name","role"} → {"name","role","token"} (shown once)
+ *   GET    /tokens                         names and roles
  */
 #ifndef CPS_MGMT_H
 #define CPS_MGMT_H

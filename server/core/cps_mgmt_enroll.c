@@ -9,6 +9,7 @@
 #include "cps_b64.h"
 #include "cps_mgmt_internal.h"
 #include "cps_pki.h"
+#include "cps_prov_tpm.h"
 #include "cps_prov_util.h"
 #include "cps_registry.h"
 
@@ -18,9 +19,11 @@ static cJSON *enrollment_json(const mgmt_req *rq, const cps_enrollment *e) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "id", e->id);
   cJSON_AddStringToObject(o, "kind", e->group ? "group" : "individual");
-  cJSON_AddStringToObject(o, "attestation", e->x509 ? "x509" : "symmetricKey");
+  /* TPM (cps_prov_tpm.h): its key is the TPM's identity key, never shown. */
+  int tpm = !e->group && cps_prov_tpm_is_enrollment(rq->svc, e->id);
+  cJSON_AddStringToObject(o, "attestation", tpm ? "tpm" : e->x509 ? "x509" : "symmetricKey");
   if (!e->group) cJSON_AddStringToObject(o, "registrationId", e->registration_id);
-  if (!e->x509 && can_see_secrets(rq)) {
+  if (!e->x509 && !tpm && can_see_secrets(rq)) {
     cJSON_AddStringToObject(o, "primaryKey", e->primary_key);
     if (e->secondary_key[0]) cJSON_AddStringToObject(o, "secondaryKey", e->secondary_key);
   }
@@ -85,9 +88,20 @@ static void enrollment_create(mgmt_req *rq, cps_mgmt_response *resp) {
   if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "individual") && strcmp(kind->valuestring, "group")))
     return mgmt_error(resp, 400, "kind must be \"individual\" or \"group\"");
   e.group = !strcmp(kind->valuestring, "group");
-  if (!cJSON_IsString(att) || (strcmp(att->valuestring, "symmetricKey") && strcmp(att->valuestring, "x509")))
-    return mgmt_error(resp, 400, "attestation must be \"symmetricKey\" or \"x509\"");
+  if (!cJSON_IsString(att) || (strcmp(att->valuestring, "symmetricKey") &&
+                              strcmp(att->valuestring, "x509") && strcmp(att->valuestring, "tpm")))
+    return mgmt_error(resp, 400, "attestation must be \"symmetricKey\", \"x509\" or \"tpm\"");
   e.x509 = !strcmp(att->valuestring, "x509");
+  /* TPM: an individual symmetric row keyed by the EK (cps_prov_tpm.h). */
+  const cJSON *ek = cJSON_GetObjectItemCaseSensitive(j, "endorsementKey");
+  int tpm = !strcmp(att->valuestring, "tpm");
+  if (tpm && (e.group || !cJSON_IsString(ek)))
+    return mgmt_error(resp, 400, "tpm attestation needs an individual enrollment with an "
+                                 "endorsementKey (base64 TPM2B_PUBLIC)");
+  if (!tpm && ek) return mgmt_error(resp, 400, "endorsementKey is only for tpm attestation");
+  if (tpm && (cJSON_GetObjectItemCaseSensitive(j, "primaryKey") ||
+              cJSON_GetObjectItemCaseSensitive(j, "secondaryKey")))
+    return mgmt_error(resp, 400, "a tpm enrollment takes no keys");
   if (!e.group) {
     if (regid && (!cJSON_IsString(regid) || !cps_registration_id_valid(regid->valuestring)))
       return mgmt_error(resp, 400, "registrationId is not valid");
@@ -133,6 +147,10 @@ static void enrollment_create(mgmt_req *rq, cps_mgmt_response *resp) {
     return mgmt_error(resp, 400, "policy '%s' does not exist", e.policy);
   }
   sqlite3_stmt *s = NULL;
+  if (tpm && cps_store_begin(cps_service_store(svc)) != CPS_OK) {
+    cps_enrollment_clear(&e);
+    return mgmt_fail(resp, CPS_ERR_STORE, "store error");
+  }
   r = CPS_ERR_STORE;
   int rc = SQLITE_ERROR;
   if (sqlite3_prepare_v2(cps_service_db(svc),
@@ -157,7 +175,14 @@ static void enrollment_create(mgmt_req *rq, cps_mgmt_response *resp) {
     if (rc == SQLITE_DONE) r = CPS_OK;
   }
   sqlite3_finalize(s);
-  if (rc == SQLITE_CONSTRAINT) {
+  if (tpm) {
+    if (r == CPS_OK) r = cps_prov_tpm_enroll(svc, e.id, ek->valuestring, &err);
+    if (r == CPS_OK) r = cps_store_commit(cps_service_store(svc));
+    else cps_store_rollback(cps_service_store(svc));
+  }
+  if (tpm && rc == SQLITE_DONE && r != CPS_OK && r != CPS_ERR_STORE) {
+    mgmt_error(resp, r == CPS_ERR_CONFLICT ? 409 : 400, "%s", err.msg);
+  } else if (rc == SQLITE_CONSTRAINT) {
     mgmt_error(resp, 409, "enrollment '%s' exists", e.id);
   } else if (r != CPS_OK) {
     mgmt_fail(resp, r, "cannot store the enrollment");

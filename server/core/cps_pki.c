@@ -145,9 +145,13 @@ static int set_cn(X509_NAME *name, const char *cn) {
                                     0);
 }
 
-/* Validity now-backdate .. now+validity, capped at the issuer's notAfter. */
+/* Validity now-backdate .. now+validity, capped at the issuer's notAfter. The back-dating
+ * (for device clocks running a little behind) is at most a tenth of the validity, so that
+ * the seconds-long certificates of dev mode keep their lifetime measured from notBefore
+ * close to what the policy says; devices renew at a fraction of that lifetime. */
 static int set_validity(X509 *cert, X509 *issuer, long validity_s) {
-  if (!X509_gmtime_adj(X509_getm_notBefore(cert), -CPS_PKI_BACKDATE_S)) return 0;
+  long backdate = validity_s / 10 < CPS_PKI_BACKDATE_S ? validity_s / 10 : CPS_PKI_BACKDATE_S;
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert), -backdate)) return 0;
   if (!X509_gmtime_adj(X509_getm_notAfter(cert), validity_s)) return 0;
   if (issuer && ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(issuer)) > 0) {
     if (!X509_set1_notAfter(cert, X509_get0_notAfter(issuer))) return 0;
@@ -235,6 +239,10 @@ static cps_result name_cn(X509_NAME *name, char *out, size_t out_size) {
   }
   OPENSSL_free(utf8);
   return r;
+}
+
+cps_result cps_pki_req_cn(X509_REQ *req, char *out, size_t out_size) {
+  return name_cn(X509_REQ_get_subject_name(req), out, out_size);
 }
 
 cps_result cps_pki_cert_cn(X509 *cert, char *out, size_t out_size) {
@@ -333,6 +341,22 @@ cps_result cps_pki_leaf_issue(X509 *ica, EVP_PKEY *ica_key, X509_REQ *csr, const
   cps_result r = finish(c, ica_key, out);
   if (r == CPS_OK) memcpy(serial_hex, serial, CPS_SERIAL_HEX_MAX);
   return r;
+}
+
+cps_result cps_pki_server_cert_issue(X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key,
+                                     const char *cn, const char *san, long validity_s, X509 **out) {
+  X509 *c = cert_new(issuer, key, cn, validity_s);
+  if (!c) return CPS_ERR_CRYPTO;
+  if (!add_ext(c, issuer, NID_basic_constraints, "critical,CA:FALSE") ||
+      !add_ext(c, issuer, NID_key_usage, "critical,digitalSignature") ||
+      !add_ext(c, issuer, NID_ext_key_usage, "serverAuth") ||
+      !add_ext(c, issuer, NID_subject_key_identifier, "hash") ||
+      !add_ext(c, issuer, NID_authority_key_identifier, "keyid:always") ||
+      !add_ext(c, issuer, NID_subject_alt_name, san)) {
+    X509_free(c);
+    return CPS_ERR_INVALID;
+  }
+  return finish(c, issuer_key, out);
 }
 
 cps_result cps_pki_cert_serial_hex(X509 *cert, char out[CPS_SERIAL_HEX_MAX]) {

@@ -4,7 +4,7 @@
  *        CSR checks, leaf issuance and CRLs. Pure functions: no store access.
  *
  * Every certificate made here is EC P-384 signed with ecdsa-with-SHA384, has a random
- * positive 159-bit serial, a notBefore back-dated by ::CPS_PKI_BACKDATE_S, and SKI/AKI.
+ * positive 159-bit serial, a notBefore back-dated by ::CPS_PKI_BACKDATE_S (at most a tenth of the validity), and SKI/AKI.
  * Objects returned through `out` parameters are owned by the caller (free with the
  * matching OpenSSL *_free function); outputs are untouched on failure.
  */
@@ -87,13 +87,21 @@ cps_result cps_pki_csr_check(const unsigned char *der, size_t len, const char *r
  * @brief Issue a device leaf: subject CN=@p device_id, the CSR's public key, keyUsage critical
  *        digitalSignature, EKU clientAuth, basicConstraints CA:FALSE, SKI/AKI,
  *        subjectAltName URI `urn:certpilot:device-id:<revocation_id>` (non-critical),
- *        random serial, notBefore = now - ::CPS_PKI_BACKDATE_S, notAfter = now + @p validity_s
+ *        random serial, notBefore = now - min(::CPS_PKI_BACKDATE_S, validity/10), notAfter = now + @p validity_s
  *        capped at the issuer's notAfter.
  * @param serial_hex receives the serial in upper-case hex (size ::CPS_SERIAL_HEX_MAX).
  */
 cps_result cps_pki_leaf_issue(X509 *ica, EVP_PKEY *ica_key, X509_REQ *csr, const char *device_id,
                               const char *revocation_id, long validity_s, X509 **out,
                               char serial_hex[CPS_SERIAL_HEX_MAX]);
+
+/**
+ * @brief TLS server certificate for the server's own endpoints: CN=@p cn, keyUsage
+ *        digitalSignature, EKU serverAuth, subjectAltName from @p san (OpenSSL syntax,
+ *        e.g. "DNS:localhost,IP:127.0.0.1"), signed by @p issuer / @p issuer_key.
+ */
+cps_result cps_pki_server_cert_issue(X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key,
+                                     const char *cn, const char *san, long validity_s, X509 **out);
 
 /** @brief New random revocation identifier: ::CPS_REVOCATION_ID_HEX_LEN lower-case hex chars + NUL. */
 cps_result cps_pki_revocation_id_new(char out[CPS_REVOCATION_ID_HEX_LEN + 1]);
@@ -103,6 +111,9 @@ cps_result cps_pki_revocation_id_new(char out[CPS_REVOCATION_ID_HEX_LEN + 1]);
  *        @p cert's subjectAltName. CPS_ERR_NOT_FOUND when the certificate has none.
  */
 cps_result cps_pki_revocation_id_get(X509 *cert, char *out, size_t out_size);
+
+/** @brief Subject CN of request @p req into @p out. CPS_ERR_INVALID when absent, repeated or too long. */
+cps_result cps_pki_req_cn(X509_REQ *req, char *out, size_t out_size);
 
 /** @brief Subject CN of @p cert into @p out. CPS_ERR_INVALID when absent or too long. */
 cps_result cps_pki_cert_cn(X509 *cert, char *out, size_t out_size);

@@ -1,6 +1,7 @@
 /* Transport-neutral DPS register / operation-status service. */
 #include "cps_prov.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,10 @@
 
 #include "certpilot/cp_protocol.h"
 #include "cps_b64.h"
-#include "cps_issue.h"
+#include "cps_issue_internal.h"
 #include "cps_pki.h"
 #include "cps_prov_auth.h"
+#include "cps_prov_tpm.h"
 #include "cps_prov_util.h"
 #include "cps_registry.h"
 #include "cps_service_internal.h"
@@ -68,18 +70,30 @@ void cps_prov_response_free(cps_prov_response *resp) {
   resp->retry_after = -1;
 }
 
-/* Token bucket shared by all devices of this service. */
+/* Token bucket shared by all devices and all services (threads) of this process. */
+static pthread_mutex_t bucket_mu = PTHREAD_MUTEX_INITIALIZER;
+static double bucket_tokens = -1;
+static double bucket_time;
+
 static int rate_limited(cps_service *svc) {
   if (svc->cfg.rate_limit_per_s <= 0) return 0;
   double now = cps_monotonic();
-  if (svc->bucket_time > 0) {
-    svc->bucket += (now - svc->bucket_time) * svc->cfg.rate_limit_per_s;
-    if (svc->bucket > svc->cfg.rate_limit_burst) svc->bucket = svc->cfg.rate_limit_burst;
+  int limited = 0;
+  pthread_mutex_lock(&bucket_mu);
+  if (bucket_tokens < 0) {
+    bucket_tokens = svc->cfg.rate_limit_burst;
+  } else {
+    bucket_tokens += (now - bucket_time) * svc->cfg.rate_limit_per_s;
+    if (bucket_tokens > svc->cfg.rate_limit_burst) bucket_tokens = svc->cfg.rate_limit_burst;
   }
-  svc->bucket_time = now;
-  if (svc->bucket < 1.0) return 1;
-  svc->bucket -= 1.0;
-  return 0;
+  bucket_time = now;
+  if (bucket_tokens < 1.0) {
+    limited = 1;
+  } else {
+    bucket_tokens -= 1.0;
+  }
+  pthread_mutex_unlock(&bucket_mu);
+  return limited;
 }
 
 /* Common checks of both calls: api-version, id scope, registration id, rate limit. */
@@ -214,6 +228,7 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
   cps_device dev;
   int have_dev = 0;
   cps_result r = CPS_OK;
+  X509_REQ *req = NULL;
 
   if (!e->enabled) {
     status = CP_STATUS_DISABLED;
@@ -222,19 +237,22 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
     status = CP_STATUS_FAILED;
     fail_code = 400037;
     snprintf(err.msg, sizeof err.msg, "csr: not base64 DER");
-  } else if (has_csr && cps_pki_csr_check(csr, csr_len, regid, NULL, &err) != CPS_OK) {
+  } else if (has_csr && cps_pki_csr_check(csr, csr_len, regid, &req, &err) != CPS_OK) {
     status = CP_STATUS_FAILED;
     fail_code = 400037;
   } else {
     int disabled = 0;
     sqlite3_exec(cps_service_db(svc), "SAVEPOINT reg", NULL, NULL, NULL);
     r = device_upsert(svc, e, regid, &disabled);
-    if (r != CPS_OK) return r;
+    if (r != CPS_OK) {
+      X509_REQ_free(req);
+      return r;
+    }
     if (disabled) {
       status = CP_STATUS_DISABLED;
       snprintf(err.msg, sizeof err.msg, "device '%s' is disabled", regid);
     } else if (has_csr) {
-      r = cps_issue_for_device(svc, regid, csr, csr_len, &chain, &err);
+      r = cps_issue_checked(svc, regid, req, &chain, &err);
       if (r == CPS_ERR_INVALID) {
         status = CP_STATUS_FAILED;
         fail_code = 400037;
@@ -242,6 +260,7 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
         status = CP_STATUS_FAILED;
         fail_code = 409001;
       } else if (r != CPS_OK) {
+        X509_REQ_free(req);
         return r;
       }
       r = CPS_OK;
@@ -251,6 +270,7 @@ static cps_result do_register(cps_service *svc, const cps_enrollment *e, const c
     sqlite3_exec(cps_service_db(svc), "RELEASE reg", NULL, NULL, NULL);
     if (cps_device_get(svc, regid, &dev) == CPS_OK) have_dev = 1;
   }
+  X509_REQ_free(req);
   /* A failed registration records only the operation. */
   if (fail_code) {
     cps_chain_free(&chain);
@@ -302,6 +322,13 @@ cps_result cps_prov_register(cps_service *svc, const cps_prov_request *req,
     cJSON_Delete(body);
     set_error(resp, 400004, "csr must be a base64 string");
     return CPS_OK;
+  }
+  /* TPM attestation, first leg: answer the 401 challenge (cps_prov_tpm.h). */
+  if (cps_prov_tpm_wants_challenge(req, body)) {
+    cps_result tr = cps_prov_tpm_challenge(
+        svc, req, cJSON_GetObjectItemCaseSensitive(body, CP_JSON_TPM), resp);
+    cJSON_Delete(body);
+    return tr;
   }
   int has_csr = cJSON_IsString(csrj) && cps_prov_api_version_has_csr(req->api_version);
   unsigned char *csr = NULL;

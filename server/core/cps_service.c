@@ -46,7 +46,6 @@ cps_result cps_service_open(const cps_service_config *cfg, cps_service **out, cp
   }
   svc->cfg.id_scope = svc->id_scope;
   svc->cfg.namespace_name = svc->namespace_name;
-  svc->bucket = (double)cfg->rate_limit_burst;
   *out = svc;
   return CPS_OK;
 }

@@ -23,7 +23,8 @@ typedef struct cps_service_config {
   bool dev_mode;              /**< allow policy validity in seconds (validitySeconds) */
   int retry_after_s;          /**< Retry-After of 202 replies (default 1; 0 allowed) */
   long crl_next_update_s;     /**< CRL nextUpdate distance (default 86400) */
-  double rate_limit_per_s;    /**< provisioning requests per second for all devices (0 = off) */
+  double rate_limit_per_s;    /**< provisioning requests per second for all devices (0 = off);
+                                   one bucket per process, shared by every service in it */
   int rate_limit_burst;       /**< token bucket size (default 100) */
   long sas_max_lifetime_s;    /**< reject SAS tokens expiring further in the future (default 1 year) */
 } cps_service_config;

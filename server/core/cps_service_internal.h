@@ -15,8 +15,6 @@ struct cps_service {
   char *db_path;
   char *id_scope;
   char *namespace_name;
-  double bucket;       /* rate limiter tokens */
-  double bucket_time;  /* monotonic seconds of the last refill */
 };
 
 /** @brief The store's connection. */

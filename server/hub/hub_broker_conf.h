@@ -19,7 +19,7 @@ extern "C" {
 /** Default port: MQTT over TLS without client certificate (SAS onboarding). */
 #define HUB_PORT_MQTTS_SAS_DEFAULT 8884
 /** Default port: MQTT over WebSockets over TLS (all attestations that need no client cert). */
-#define HUB_PORT_WSS_DEFAULT 8443
+#define HUB_PORT_WSS_DEFAULT 8885
 
 /**
  * @brief Trust source: fills @p pem with a malloc'd PEM bundle of the CA

@@ -52,7 +52,8 @@ cp_result cp_csr_build(const cp_key *key, const char *registration_id,
  * @param key optional (NULL: skip the key comparison); borrowed.
  * @param registration_id optional (NULL: skip the CN comparison).
  * @return CP_OK; CP_ERR_INVALID_ARG (NULL @p der, zero length);
- *         CP_ERR_PARSE (not a PKCS#10 request, or trailing data);
+ *         CP_ERR_PARSE (not a PKCS#10 request, trailing data, or longer
+ *         than any CSR this SDK makes, CP_CSR_DER_MAX + 256 bytes);
  *         CP_ERR_BAD_SIGNATURE (self-signature does not verify);
  *         CP_ERR_UNSUPPORTED_KEY (not P-384 / ecdsa-with-SHA384);
  *         CP_ERR_BAD_REGISTRATION_ID (CN missing or breaks protocol.md §4);

@@ -21,7 +21,7 @@ extern "C" {
 #define CP_CERT_SERIAL_HEX_MAX 65 /**< up to 32 serial bytes, lower-case hex + NUL */
 #define CP_CERT_THUMBPRINT_HEX 65 /**< SHA-256, lower-case hex + NUL */
 #define CP_CERT_SAN_URI_MAX 4     /**< URIs kept; more are counted, not stored */
-#define CP_CERT_SAN_URI_LEN 256
+#define CP_CERT_SAN_URI_LEN 256   /**< longest stored URI: 255 chars + NUL */
 #define CP_CERT_DER_MAX 4096      /**< largest certificate DER handled */
 /** Largest SubjectPublicKeyInfo kept: any EC key, RSA up to 4096 bits. */
 #define CP_CERT_PUBKEY_DER_MAX 600
@@ -35,19 +35,20 @@ typedef struct cp_der {
 
 /** The fields of a parsed certificate. Caller-owned; plain data. */
 typedef struct cp_cert_info {
-  char subject_cn[CP_CERT_CN_MAX];       /**< "" when the subject has no CN */
+  char subject_cn[CP_CERT_CN_MAX];       /**< most specific CN, unescaped; "" if none */
   char subject[CP_CERT_NAME_MAX];        /**< one-line, e.g. "CN=dev-1" */
   char issuer[CP_CERT_NAME_MAX];         /**< one-line, e.g. "CN=root, O=Contoso" */
-  char issuer_cn[CP_CERT_CN_MAX];
+  char issuer_cn[CP_CERT_CN_MAX];        /**< as subject_cn, for the issuer */
   char serial_hex[CP_CERT_SERIAL_HEX_MAX]; /**< lower-case, no leading "00" pad byte */
   int64_t not_before;                    /**< UTC seconds since the epoch */
-  int64_t not_after;
+  int64_t not_after;                     /**< UTC seconds since the epoch */
   char thumbprint_sha256[CP_CERT_THUMBPRINT_HEX]; /**< of the DER, lower-case hex */
   size_t san_uri_count;                  /**< total URIs in subjectAltName */
+  /** the first min(san_uri_count, CP_CERT_SAN_URI_MAX) URIs, in certificate order */
   char san_uris[CP_CERT_SAN_URI_MAX][CP_CERT_SAN_URI_LEN];
-  bool is_ca;                            /**< basicConstraints cA=TRUE */
+  bool is_ca;                            /**< basicConstraints cA=TRUE (false if absent) */
   uint8_t public_key_der[CP_CERT_PUBKEY_DER_MAX]; /**< SubjectPublicKeyInfo DER, as in the cert */
-  size_t public_key_der_len;
+  size_t public_key_der_len;             /**< bytes used in public_key_der */
 } cp_cert_info;
 
 /**
@@ -75,15 +76,16 @@ cp_result cp_cert_parse(const uint8_t *data, size_t len, cp_cert_info *out);
 /**
  * @brief Verify @p chain = [leaf, intermediates…, root-or-last] at time @p now.
  *
- * Checks, in this order: every element parses (DER only); for each pair,
- * element i's issuer Name equals element i+1's subject Name byte for byte,
- * element i+1 is a CA (basicConstraints cA, keyCertSign if keyUsage is
- * present, pathLenConstraint respected) and its key verifies element i's
- * signature; the last element either equals @p anchor byte for byte or is
- * issued and signed by it (the anchor must then be a CA too); finally every
- * element is within notBefore <= @p now <= notAfter. Signatures are checked
- * without any clock; the anchor's own validity is not checked unless it is
- * itself in the chain. Detail goes to the log.
+ * Walks up the chain; for each i, element i+1 must parse (DER only), its
+ * subject Name must equal element i's issuer Name byte for byte, it must be a
+ * CA (basicConstraints cA, keyCertSign if keyUsage is present,
+ * pathLenConstraint respected) and its key must verify element i's signature.
+ * Then the last element must either equal @p anchor byte for byte or be
+ * issued and signed by it (the anchor must then pass the same CA checks).
+ * Only after all that are dates checked: every element must satisfy
+ * notBefore <= @p now <= notAfter, first failure from the leaf up.
+ * Signatures are checked without any clock; the anchor's own validity is not
+ * checked unless it is itself in the chain. Detail goes to the log.
  *
  * @param chain borrowed array of @p n DER certificates, 1 <= n <= CP_CHAIN_MAX.
  * @param anchor the trust anchor (DER). Required; borrowed.

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "hub_it_env.h"
+#include "cps_mgmt.h"
+#include "cps_rbac.h"
+#include "hub_mgmt_twin.h"
 #include "hub_twin.h"
 
 /* base64 of 32 fixed bytes: test-only group keys */
@@ -258,13 +261,18 @@ static void test_twin_get_patch_desired_roundtrip(void **state) {
   assert_string_equal(t, "$iothub/twin/res/204/?$rid=p2&$version=3");
   free(t);
   free(b);
-  /* a desired patch made by the service reaches the connected device */
+  /* a desired patch made through the management API reaches the connected device */
   hub_twin_store *ts = NULL;
   assert_int_equal(hub_twin_store_open(env.db, &ts), CP_OK);
-  long long v = 0;
+  cps_principal admin = {.name = "it", .role = CPS_ROLE_CONTRIBUTOR};
+  cps_mgmt_response r;
   const char *patch = "{\"renewAtPercent\":75}";
-  assert_int_equal(hub_twin_patch_desired(ts, "sas-dev-1", patch, strlen(patch), &v), CP_OK);
-  assert_int_equal(v, 2);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "PATCH", "/devices/sas-dev-1/twin/desired",
+                                        patch, strlen(patch), &r),
+                   1);
+  assert_int_equal(r.status, 200);
+  assert_memory_equal(r.body, "{\"$version\":2}", r.len);
+  cps_mgmt_response_free(&r);
   hub_twin_store_close(ts);
   assert_true(it_wait_msg(c, "$iothub/twin/PATCH/properties/desired/", 5000, &t, &b));
   assert_string_equal(t, "$iothub/twin/PATCH/properties/desired/?$version=2");
@@ -559,6 +567,80 @@ static void test_broker_start_bad_config_names_member(void **state) {
   assert_non_null(strstr(why, "exited with status"));
 }
 
+static void test_mgmt_twin_routes_rbac_and_errors(void **state) {
+  (void)state;
+  hub_twin_store *ts = NULL;
+  assert_int_equal(hub_twin_store_open(env.db, &ts), CP_OK);
+  cps_principal admin = {.name = "it", .role = CPS_ROLE_CONTRIBUTOR};
+  cps_principal reader = {.name = "ro", .role = CPS_ROLE_READER};
+  cps_mgmt_response r;
+  /* read: the twin as stored, with the device id */
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &reader, "GET", "/devices/sas-dev-1/twin", NULL, 0, &r), 1);
+  assert_int_equal(r.status, 200);
+  cJSON *doc = cJSON_ParseWithLength((const char *)r.body, r.len);
+  assert_string_equal(cJSON_GetObjectItem(doc, "deviceId")->valuestring, "sas-dev-1");
+  assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reported"), "certificate"));
+  cJSON_Delete(doc);
+  cps_mgmt_response_free(&r);
+  /* a reader may not patch */
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &reader, "PATCH", "/devices/sas-dev-1/twin/desired",
+                                        "{\"a\":1}", 7, &r), 1);
+  assert_int_equal(r.status, 403);
+  cps_mgmt_response_free(&r);
+  /* unknown device, bad patch */
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "GET", "/devices/nobody/twin", NULL, 0, &r), 1);
+  assert_int_equal(r.status, 404);
+  cps_mgmt_response_free(&r);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "PATCH", "/devices/sas-dev-1/twin/desired",
+                                        "[1]", 3, &r), 1);
+  assert_int_equal(r.status, 400);
+  cps_mgmt_response_free(&r);
+  long long v = 0;
+  assert_int_equal(hub_twin_desired_version(ts, "sas-dev-1", &v), CP_OK);
+  assert_int_equal(v, 2); /* unchanged by the refused patches */
+  /* not a twin route: left to the core dispatcher */
+  memset(&r, 0x5a, sizeof r);
+  assert_int_equal(hub_mgmt_twin_handle(env.svc, ts, &admin, "GET", "/devices/sas-dev-1", NULL, 0, &r), 0);
+  assert_int_equal(r.status, 0x5a5a5a5a);
+  hub_twin_store_close(ts);
+}
+
+static void test_dps_wss_client_certificate_not_seen_refused(void **state) {
+  (void)state;
+  /* mosquitto hands the plugin no client certificate for WebSockets clients:
+   * X.509 onboarding over WSS is refused at CONNECT (docs/server-mqtt.md). */
+  it_dps d;
+  it_dps_run(&env, "wss", "x509-dev-1", NULL, path("onb-x1.pem"), path("onb-x1.key"), "{}", 2, &d);
+  assert_int_not_equal(d.connect_rc, MQTTCLIENT_SUCCESS);
+  it_dps_free(&d);
+}
+
+static void test_hub_policy_trust_removed_refused(void **state) {
+  (void)state;
+  assert_true(it_mgmt(&env, "POST", "/policies", "{\"name\":\"p3\",\"validityDays\":30}", NULL) < 300);
+  assert_true(it_mgmt(&env, "POST", "/enrollments",
+                      "{\"id\":\"grp-p3\",\"kind\":\"group\",\"attestation\":\"symmetricKey\","
+                      "\"primaryKey\":\"cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=\",\"policy\":\"p3\","
+                      "\"hub\":\"" IT_HUB "\"}",
+                      NULL) < 300);
+  usleep(600000); /* new ICA into the broker's CA directory */
+  provision_sas("ssl-sas", "trust-dev-1", "cDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDNwM3AzcDM=");
+  int rc;
+  MQTTClient c = connect_dev("trust-dev-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  assert_int_equal(it_mgmt(&env, "DELETE", "/policies/p3", NULL, NULL) / 100, 2);
+  /* deleting the policy keeps its ICA trusted by hubs ... */
+  c = connect_dev("trust-dev-1", &rc);
+  assert_int_equal(rc, MQTTCLIENT_SUCCESS);
+  it_hub_close(c);
+  /* ... until the operator removes it from the hub trust */
+  assert_int_equal(it_mgmt(&env, "DELETE", "/policies/p3/trust", NULL, NULL) / 100, 2);
+  c = connect_dev("trust-dev-1", &rc);
+  assert_null(c);
+  assert_int_not_equal(rc, MQTTCLIENT_SUCCESS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_mqtt_sas_csr_assigned_then_hub_connects),
@@ -568,6 +650,7 @@ int main(void) {
       cmocka_unit_test(test_dps_bad_payloads_get_error_statuses),
       cmocka_unit_test(test_twin_get_patch_desired_roundtrip),
       cmocka_unit_test(test_twin_bad_patch_400_changes_nothing),
+      cmocka_unit_test(test_mgmt_twin_routes_rbac_and_errors),
       cmocka_unit_test(test_hub_subscribe_other_device_topics_denied),
       cmocka_unit_test(test_hub_wrong_cn_refused),
       cmocka_unit_test(test_hub_untrusted_ca_refused),
@@ -575,6 +658,8 @@ int main(void) {
       cmocka_unit_test(test_hub_revoked_device_disconnected_then_reprovisioned),
       cmocka_unit_test(test_hub_disabled_device_refused_then_enabled),
       cmocka_unit_test(test_hub_revoked_policy_refused_then_reprovisioned),
+      cmocka_unit_test(test_hub_policy_trust_removed_refused),
+      cmocka_unit_test(test_dps_wss_client_certificate_not_seen_refused),
       cmocka_unit_test(test_hub_second_connection_takes_over),
       cmocka_unit_test(test_broker_listeners_loopback_only),
       cmocka_unit_test(test_broker_killed_is_restarted),

@@ -327,6 +327,37 @@ static void test_cp_csr_check_truncated_and_garbage_parse(void **state)
   assert_int_equal(cp_csr_check(NULL, 10, NULL, NULL), CP_ERR_INVALID_ARG);
 }
 
+static uint32_t next_rand(uint32_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void test_cp_csr_check_any_flipped_bit_rejected(void **state)
+{
+  uint8_t der[CP_CSR_DER_MAX], buf[CP_CSR_DER_MAX];
+  uint32_t seed = 0x9e3779b9u;
+  size_t len, i;
+  cp_result r;
+
+  (void)state;
+  len = build("dev-fuzz", der);
+  for (i = 0; i < 1500; i++) {
+    size_t pos = next_rand(&seed) % len;
+    memcpy(buf, der, len);
+    buf[pos] ^= (uint8_t)(1u << (next_rand(&seed) % 8));
+    r = cp_csr_check(buf, len, &key, "dev-fuzz");
+    assert_true(r == CP_OK || r == CP_ERR_PARSE || r == CP_ERR_BAD_SIGNATURE ||
+                r == CP_ERR_UNSUPPORTED_KEY || r == CP_ERR_BAD_REGISTRATION_ID ||
+                r == CP_ERR_KEY_MISMATCH || r == CP_ERR_NAME_MISMATCH);
+    /* every bit is covered: the signature (TBS), the algorithm check, the
+     * signature value, or the length checks */
+    assert_int_not_equal(r, CP_OK);
+  }
+}
+
 static void check_openssl_csr(const char *name, const char *id, cp_result want)
 {
   uint8_t *der;
@@ -403,6 +434,7 @@ int main(void)
       cmocka_unit_test(test_cp_csr_check_other_id_name_mismatch),
       cmocka_unit_test(test_cp_csr_check_tampered_signature_bad_signature),
       cmocka_unit_test(test_cp_csr_check_truncated_and_garbage_parse),
+      cmocka_unit_test(test_cp_csr_check_any_flipped_bit_rejected),
       cmocka_unit_test(test_cp_csr_check_openssl_p384_sha384_ok),
       cmocka_unit_test(test_cp_csr_check_openssl_wrong_algorithms_unsupported_key),
       cmocka_unit_test(test_cp_csr_check_openssl_bad_or_missing_cn_bad_registration_id),

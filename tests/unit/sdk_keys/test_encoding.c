@@ -298,14 +298,23 @@ static void test_cp_pem_decode_malformed_armour_parse(void **state)
       "-----BEGIN -----\nZm9v\n-----END -----\n",    /* empty label */
       "-----BEGIN X\nY-----\nZm9v\n-----END X\nY-----\n", /* newline in label */
   };
+  static const uint8_t poison[16] = {0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA,
+                                     0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA};
   uint8_t out[16];
-  size_t i, len;
+  char label[64];
+  size_t i, len = 99, used = 77;
 
   (void)state;
-  for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_int_equal(cp_pem_decode(bad[i], strlen(bad[i]), NULL, out, sizeof out, &len,
-                                   NULL),
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    memcpy(out, poison, sizeof out);
+    strcpy(label, "unchanged");
+    assert_int_equal(cp_pem_decode(bad[i], strlen(bad[i]), label, out, sizeof out, &len,
+                                   &used),
                      CP_ERR_PARSE);
+    assert_memory_equal(out, poison, sizeof out);
+    assert_string_equal(label, "unchanged");
+    assert_int_equal(used, 77);
+  }
 }
 
 static void test_cp_pem_decode_truncated_input_fails(void **state)

@@ -31,6 +31,7 @@ static const char *const openssl_keygen[] = {
     "openssl rsa -in rsa.p8.pem -traditional -out rsa.pkcs1.pem",
     "openssl rsa -in rsa.p8.pem -traditional -outform DER -out rsa.pkcs1.der",
     "openssl pkcs8 -topk8 -in p384.p8.pem -passout pass:secret -out p384.enc.pem",
+    "openssl genpkey -algorithm ED25519 -outform DER -out ed25519.p8.der",
 };
 
 static uint8_t *read_tmp(const char *name, size_t *len)
@@ -314,6 +315,59 @@ static void test_cp_key_from_der_rsa_unsupported_key_untouched(void **state)
   }
 }
 
+/* SEC1 ECPrivateKey on secp384r1 with the given 48-byte scalar, no public key. */
+static size_t sec1_with_scalar(const uint8_t scalar[48], uint8_t *out)
+{
+  static const uint8_t head[] = {0x30, 0x3e, 0x02, 0x01, 0x01, 0x04, 0x30};
+  static const uint8_t tail[] = {0xa0, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+
+  memcpy(out, head, sizeof head);
+  memcpy(out + sizeof head, scalar, 48);
+  memcpy(out + sizeof head + 48, tail, sizeof tail);
+  return sizeof head + 48 + sizeof tail;
+}
+
+static void test_cp_key_from_der_scalar_out_of_range_parse(void **state)
+{
+  /* the order n of P-384 (SEC 2), and zero: neither is a valid private key */
+  static const uint8_t order[48] = {
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
+      0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73};
+  uint8_t zero[48] = {0}, one[48] = {0}, der[128];
+  cp_key k;
+  size_t len;
+
+  (void)state;
+  tu_log_capture();
+  len = sec1_with_scalar(zero, der);
+  expect_rejected(CP_ERR_PARSE, 0, der, len);
+  assert_non_null(strstr(tu_last_log(), "out of range"));
+  tu_log_capture();
+  len = sec1_with_scalar(order, der);
+  expect_rejected(CP_ERR_PARSE, 0, der, len);
+  assert_non_null(strstr(tu_last_log(), "out of range"));
+  /* the same encoding with scalar 1 is accepted: the rejections above are
+   * about the value, not the shape */
+  one[47] = 1;
+  len = sec1_with_scalar(one, der);
+  assert_int_equal(cp_key_from_der(&k, der, len), CP_OK);
+}
+
+static void test_cp_key_from_der_ed25519_unsupported_key(void **state)
+{
+  uint8_t *der;
+  size_t len;
+
+  (void)state;
+  der = read_tmp("ed25519.p8.der", &len);
+  tu_log_capture();
+  expect_rejected(CP_ERR_UNSUPPORTED_KEY, 0, der, len);
+  assert_non_null(strstr(tu_last_log(), "P-384"));
+  free(der);
+}
+
 static void test_cp_key_from_pem_encrypted_unsupported_key(void **state)
 {
   uint8_t *pem;
@@ -351,6 +405,43 @@ static void test_cp_key_from_der_trailing_bytes_parse(void **state)
   buf[len] = 0;
   expect_rejected(CP_ERR_PARSE, 0, buf, len + 1);
   free(der);
+}
+
+/* xorshift32: a fixed, reproducible sequence for the mutation loops. */
+static uint32_t next_rand(uint32_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void test_cp_key_from_der_mutated_inputs_fail_cleanly(void **state)
+{
+  static const char *const files[] = {"p384.p8.der", "p384.sec1.der", "rsa.p8.der"};
+  uint8_t *der, buf[4096], pub[CP_PUBKEY_DER_MAX];
+  uint32_t seed = 0x2545f491u;
+  size_t f, i, len, pub_len;
+  cp_key k;
+  cp_result r;
+
+  (void)state;
+  for (f = 0; f < 3; f++) {
+    der = read_tmp(files[f], &len);
+    assert_true(len <= sizeof buf);
+    for (i = 0; i < 600; i++) {
+      uint32_t flips = 1 + next_rand(&seed) % 4, j;
+      memcpy(buf, der, len);
+      for (j = 0; j < flips; j++)
+        buf[next_rand(&seed) % len] ^= (uint8_t)(1u << (next_rand(&seed) % 8));
+      r = cp_key_from_der(&k, buf, len);
+      assert_true(r == CP_OK || r == CP_ERR_PARSE || r == CP_ERR_UNSUPPORTED_KEY);
+      /* whatever is accepted is a usable, consistent P-384 key */
+      if (r == CP_OK)
+        assert_int_equal(cp_key_public_der(&k, pub, sizeof pub, &pub_len), CP_OK);
+    }
+    free(der);
+  }
 }
 
 static void test_cp_key_from_der_garbage_parse(void **state)
@@ -563,10 +654,13 @@ int main(void)
       cmocka_unit_test(test_cp_key_from_der_p256_unsupported_key_untouched),
       cmocka_unit_test(test_cp_key_from_pem_rsa_unsupported_key_untouched),
       cmocka_unit_test(test_cp_key_from_der_rsa_unsupported_key_untouched),
+      cmocka_unit_test(test_cp_key_from_der_scalar_out_of_range_parse),
+      cmocka_unit_test(test_cp_key_from_der_ed25519_unsupported_key),
       cmocka_unit_test(test_cp_key_from_pem_encrypted_unsupported_key),
       cmocka_unit_test(test_cp_key_from_der_truncated_parse_untouched),
       cmocka_unit_test(test_cp_key_from_der_trailing_bytes_parse),
       cmocka_unit_test(test_cp_key_from_der_garbage_parse),
+      cmocka_unit_test(test_cp_key_from_der_mutated_inputs_fail_cleanly),
       cmocka_unit_test(test_cp_key_from_der_foreign_public_key_parse),
       cmocka_unit_test(test_cp_key_from_pem_garbage_and_wrong_block_parse),
       cmocka_unit_test(test_cp_key_import_null_args_invalid_arg),

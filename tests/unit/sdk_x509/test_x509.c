@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "certpilot/cp_encoding.h"
+#include "certpilot/cp_log.h"
 #include "certpilot/cp_x509.h"
 
 #define NAMEOPT "esc_2253,esc_ctrl,utf8,dump_nostr,dump_unknown,dump_der,sep_comma_plus_space,dn_rev,sname"
@@ -169,11 +170,20 @@ static void ossl_read(const char *name, ossl_view *v)
   assert_true(v->subject[0] != '\0' && v->fingerprint[0] != '\0');
 }
 
-/* The CN openssl shows first in the (reversed) one-line subject. */
+/* The first CN openssl shows in the (most specific first) one-line name. */
 static void first_cn(const char *oneline, char *cn, size_t size)
 {
-  const char *s = strncmp(oneline, "CN=", 3) == 0 ? oneline + 3 : "";
-  size_t n = strcspn(s, ",");
+  const char *s = strncmp(oneline, "CN=", 3) == 0 ? oneline : strstr(oneline, ", CN=");
+  size_t n;
+
+  if (s == NULL) {
+    snprintf(cn, size, "%s", "");
+    return;
+  }
+  s = strchr(s, '=') + 1;
+  n = strcspn(s, ",+"); /* ends at the next RDN or AVA */
+  while (n > 0 && s[n - 1] == ' ')
+    n--;
   snprintf(cn, size, "%.*s", (int)n, s);
 }
 
@@ -260,10 +270,43 @@ static void test_cert_parse_generalized_time_root_matches_openssl(void **state)
   assert_true(info.is_ca);
 }
 
+static void test_cert_parse_utctime_bounds_1970_and_2049_match_openssl(void **state)
+{
+  cp_cert_info info;
+  blob b;
+
+  (void)state;
+  assert_matches_openssl("oldroot.pem", "oldroot.der");
+  load("oldroot.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_int_equal(info.not_before, 0);          /* 700101000000Z */
+  assert_int_equal(info.not_after, 2524607999);  /* 491231235959Z is 2049, not 1949 */
+}
+
+static void test_cert_parse_generalized_time_not_before_2060_ok(void **state)
+{
+  cp_cert_info info;
+  blob b;
+
+  (void)state;
+  assert_matches_openssl("futleaf.pem", "futleaf.der");
+  load("futleaf.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_int_equal(info.not_before, 2840140800);             /* 2060-01-01 */
+  assert_int_equal(info.not_after, 2840140800 + 366 * 86400); /* 2060 is a leap year */
+}
+
 static void test_cert_parse_p256_leaf_parses_and_matches_openssl(void **state)
 {
+  cp_cert_info info;
+  blob b;
+
   (void)state;
   assert_matches_openssl("leaf256.pem", "leaf256.pem");
+  load("leaf256.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  assert_string_equal(info.subject, "CN=dev-256 + serialNumber=42, O=Contoso");
+  assert_string_equal(info.subject_cn, "dev-256");
 }
 
 static void test_cert_parse_rsa_leaf_parses_and_matches_openssl(void **state)
@@ -375,6 +418,42 @@ static void test_cert_parse_pem_key_block_fails_untouched(void **state)
   assert_parse_fails_untouched(b.data, b.len, CP_ERR_PARSE);
 }
 
+static char g_log[4096];
+
+static void capture_log(void *ctx, cp_log_level level, const char *message)
+{
+  (void)ctx;
+  (void)level;
+  strncat(g_log, message, sizeof g_log - strlen(g_log) - 2);
+  strcat(g_log, "\n");
+}
+
+/* Parse must fail, leave the output alone and log a line containing @p why. */
+static void assert_parse_fails_saying(const char *name, const char *why)
+{
+  blob b;
+
+  load(name, &b);
+  g_log[0] = '\0';
+  cp_log_set_callback(capture_log, NULL, CP_LOG_DEBUG);
+  assert_parse_fails_untouched(b.data, b.len, CP_ERR_PARSE);
+  cp_log_set_callback(NULL, NULL, CP_LOG_INFO);
+  if (strstr(g_log, why) == NULL)
+    fail_msg("log does not say \"%s\": %s", why, g_log);
+}
+
+static void test_cert_parse_name_over_limit_fails_untouched(void **state)
+{
+  (void)state;
+  assert_parse_fails_saying("longname.der", "name longer than 511");
+}
+
+static void test_cert_parse_stored_uri_over_limit_fails_untouched(void **state)
+{
+  (void)state;
+  assert_parse_fails_saying("longuri.der", "URI longer than 255");
+}
+
 static void test_cert_parse_null_args_invalid(void **state)
 {
   cp_cert_info info;
@@ -425,21 +504,50 @@ static int64_t leaf_time(const char *name, int which)
   return which == 0 ? info.not_before : info.not_after;
 }
 
+#define NO_INDEX 99
+
+/* Verify @p c against @p anchor at @p t; expect @p want and, on failure,
+ * @p want_idx as the failed index (left untouched on success). */
+static void expect_verify(chain_fx *c, blob *anchor, int64_t t, cp_result want,
+                          size_t want_idx)
+{
+  size_t idx = NO_INDEX;
+
+  assert_int_equal(cp_chain_verify(c->der, c->n, anchor_of(anchor), t, &idx), want);
+  assert_int_equal(idx, want == CP_OK ? NO_INDEX : want_idx);
+}
+
 static void test_chain_verify_openssl_p384_chain_ok(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t nb = leaf_time("leaf.der", 0), na = leaf_time("leaf.der", 1);
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), nb + 3600, &idx), CP_OK);
-  assert_int_equal(idx, 99); /* untouched on success */
+  expect_verify(&c, &root, nb + 3600, CP_OK, NO_INDEX);
   /* both ends of the validity window are inclusive */
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), nb, NULL), CP_OK);
   assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), na, NULL), CP_OK);
+}
+
+static void test_chain_verify_uses_given_time_not_wall_clock(void **state)
+{
+  chain_fx c;
+  blob root;
+
+  (void)state;
+  load("oldroot.der", &root);
+  chain_load(&c, "oldleaf.der", "oldroot.der", NULL, NULL);
+  /* 2020-01-15: valid then, long expired by the wall clock */
+  expect_verify(&c, &root, 1579046400, CP_OK, NO_INDEX);
+  expect_verify(&c, &root, 1580515201, CP_ERR_CERT_EXPIRED, 0);
+  expect_verify(&c, &root, 1577836799, CP_ERR_CERT_NOT_YET_VALID, 0);
+  /* a leaf valid only from 2060 is not yet valid now, valid in 2060 is beyond its root */
+  chain_load(&c, "futleaf.der", "oldroot.der", NULL, NULL);
+  expect_verify(&c, &root, (int64_t)time(NULL), CP_ERR_CERT_NOT_YET_VALID, 0);
+  expect_verify(&c, &root, 2840140800 + 60, CP_ERR_CERT_EXPIRED, 1);
 }
 
 static void test_chain_verify_chain_without_root_signed_by_anchor_ok(void **state)
@@ -458,74 +566,59 @@ static void test_chain_verify_expired_leaf_reports_expired_index0(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 1) + 1, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 1) + 1, CP_ERR_CERT_EXPIRED, 0);
 }
 
 static void test_chain_verify_expired_intermediate_reports_index1(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t t = leaf_time("icashort.der", 1) + 1;
 
   (void)state;
   chain_load(&c, "leafshort.der", "icashort.der", "root.der", NULL);
   load("root.der", &root);
   assert_true(t < leaf_time("leafshort.der", 1)); /* the leaf itself is still valid */
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t - 1, &idx), CP_OK);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_CERT_EXPIRED);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t - 1, CP_OK, NO_INDEX);
+  expect_verify(&c, &root, t, CP_ERR_CERT_EXPIRED, 1);
 }
 
 static void test_chain_verify_not_yet_valid_reports_index0(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   load("root.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("root.der", 0) - 1, &idx),
-                   CP_ERR_CERT_NOT_YET_VALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("root.der", 0) - 1, CP_ERR_CERT_NOT_YET_VALID, 0);
 }
 
 static void test_chain_verify_wrong_root_untrusted(void **state)
 {
   chain_fx c;
   blob root2;
-  size_t idx = 99;
   int64_t t = leaf_time("leaf.der", 0) + 60;
 
   (void)state;
   load("root2.der", &root2); /* same subject as root, other key */
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
-  assert_int_equal(idx, 3);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 3);
   chain_load(&c, "leaf.der", "ica.der", NULL, NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
-  assert_int_equal(idx, 2);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 2);
   /* an anchor with another name altogether */
   load("ica2.der", &root2);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root2), t, &idx), CP_ERR_UNTRUSTED);
+  expect_verify(&c, &root2, t, CP_ERR_UNTRUSTED, 2);
 }
 
 static void test_chain_verify_tampered_signature_bad_signature(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
   int64_t t = leaf_time("leaf.der", 0) + 60;
 
   (void)state;
@@ -533,74 +626,55 @@ static void test_chain_verify_tampered_signature_bad_signature(void **state)
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   /* The ECDSA signature ends the DER: flip a byte inside the s integer. */
   c.certs[0].data[c.certs[0].len - 3] ^= 0x01;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_BAD_SIGNATURE);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, t, CP_ERR_BAD_SIGNATURE, 0);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   c.certs[1].data[c.certs[1].len - 3] ^= 0x80;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx),
-                   CP_ERR_BAD_SIGNATURE);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t, CP_ERR_BAD_SIGNATURE, 1);
 }
 
 static void test_chain_verify_swapped_order_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "ica.der", "leaf.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_ERR_CHAIN_INVALID, 0);
   chain_load(&c, "leaf.der", "root.der", "ica.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leaf.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 0);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_ERR_CHAIN_INVALID, 0);
 }
 
 static void test_chain_verify_non_ca_intermediate_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "leafnoca.der", "icanoca.der", "root.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafnoca.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, leaf_time("leafnoca.der", 0) + 60, CP_ERR_CHAIN_INVALID, 1);
 }
 
 static void test_chain_verify_path_length_exceeded_chain_invalid(void **state)
 {
   chain_fx c;
   blob root;
-  size_t idx = 99;
+  int64_t t = leaf_time("leafdeep.der", 0) + 60;
 
   (void)state;
   load("root.der", &root);
   chain_load(&c, "leafdeep.der", "ica2.der", "ica.der", "root.der");
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
-  assert_int_equal(idx, 2);
-  /* without the pathlen:0 CA the same depth is fine */
-  chain_load(&c, "leafdeep.der", "ica2.der", NULL, NULL);
+  expect_verify(&c, &root, t, CP_ERR_CHAIN_INVALID, 2);
+  /* ica's pathlen:0 binds it as an anchor too: ica2 below it is one CA too many */
   load("ica.der", &root);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_UNTRUSTED); /* ica as anchor still carries pathlen:0 */
+  chain_load(&c, "leafdeep.der", "ica2.der", NULL, NULL);
+  expect_verify(&c, &root, t, CP_ERR_UNTRUSTED, 2);
   chain_load(&c, "leafdeep.der", "ica2.der", "ica.der", NULL);
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root),
-                                   leaf_time("leafdeep.der", 0) + 60, &idx),
-                   CP_ERR_CHAIN_INVALID);
+  expect_verify(&c, &root, t, CP_ERR_CHAIN_INVALID, 2);
+  /* a leaf right below ica is within pathlen:0 */
+  chain_load(&c, "leaf.der", NULL, NULL, NULL);
+  expect_verify(&c, &root, leaf_time("leaf.der", 0) + 60, CP_OK, NO_INDEX);
 }
 
 static void test_chain_verify_garbage_element_parse_error(void **state)
@@ -614,8 +688,7 @@ static void test_chain_verify_garbage_element_parse_error(void **state)
   load("root.der", &root);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   c.der[1].len -= 10;
-  assert_int_equal(cp_chain_verify(c.der, c.n, anchor_of(&root), t, &idx), CP_ERR_PARSE);
-  assert_int_equal(idx, 1);
+  expect_verify(&c, &root, t, CP_ERR_PARSE, 1);
   chain_load(&c, "leaf.der", "ica.der", "root.der", NULL);
   root.len = 20;
   assert_int_equal(cp_chain_verify(c.der, 2, anchor_of(&root), t, &idx), CP_ERR_PARSE);
@@ -649,10 +722,7 @@ static void key_from_file(const char *name, cp_key *key)
   blob b;
 
   load(name, &b);
-  assert_true(b.len <= sizeof key->_der);
-  memset(key, 0, sizeof *key);
-  memcpy(key->_der, b.data, b.len);
-  key->_der_len = b.len;
+  assert_int_equal(cp_key_from_der(key, b.data, b.len), CP_OK);
 }
 
 static void test_cert_matches_key_own_key_ok(void **state)
@@ -665,6 +735,21 @@ static void test_cert_matches_key_own_key_ok(void **state)
   load("leaf.der", &b);
   assert_int_equal(cp_cert_matches_key(b.data, b.len, &key), CP_OK);
   load("leaf.pem", &b);
+  assert_int_equal(cp_cert_matches_key(b.data, b.len, &key), CP_OK);
+}
+
+static void test_cert_matches_key_compressed_point_cert_ok(void **state)
+{
+  cp_key key;
+  blob b;
+  cp_cert_info info;
+
+  (void)state;
+  key_from_file("leaf.key.der", &key);
+  load("leafc.der", &b);
+  assert_int_equal(cp_cert_parse(b.data, b.len, &info), CP_OK);
+  /* the BIT STRING ends with a 49-byte point starting 02 or 03: compressed */
+  assert_in_range(info.public_key_der[info.public_key_der_len - 49], 0x02, 0x03);
   assert_int_equal(cp_cert_matches_key(b.data, b.len, &key), CP_OK);
 }
 
@@ -895,6 +980,8 @@ int main(void)
     cmocka_unit_test(test_cert_parse_pem_leaf_with_sans_matches_openssl),
     cmocka_unit_test(test_cert_parse_der_ca_matches_openssl),
     cmocka_unit_test(test_cert_parse_generalized_time_root_matches_openssl),
+    cmocka_unit_test(test_cert_parse_utctime_bounds_1970_and_2049_match_openssl),
+    cmocka_unit_test(test_cert_parse_generalized_time_not_before_2060_ok),
     cmocka_unit_test(test_cert_parse_p256_leaf_parses_and_matches_openssl),
     cmocka_unit_test(test_cert_parse_rsa_leaf_parses_and_matches_openssl),
     cmocka_unit_test(test_cert_parse_pem_with_leading_whitespace_ok),
@@ -904,8 +991,11 @@ int main(void)
     cmocka_unit_test(test_cert_parse_truncated_pem_fails_untouched),
     cmocka_unit_test(test_cert_parse_pem_bad_base64_fails_untouched),
     cmocka_unit_test(test_cert_parse_pem_key_block_fails_untouched),
+    cmocka_unit_test(test_cert_parse_name_over_limit_fails_untouched),
+    cmocka_unit_test(test_cert_parse_stored_uri_over_limit_fails_untouched),
     cmocka_unit_test(test_cert_parse_null_args_invalid),
     cmocka_unit_test(test_chain_verify_openssl_p384_chain_ok),
+    cmocka_unit_test(test_chain_verify_uses_given_time_not_wall_clock),
     cmocka_unit_test(test_chain_verify_chain_without_root_signed_by_anchor_ok),
     cmocka_unit_test(test_chain_verify_expired_leaf_reports_expired_index0),
     cmocka_unit_test(test_chain_verify_expired_intermediate_reports_index1),
@@ -918,6 +1008,7 @@ int main(void)
     cmocka_unit_test(test_chain_verify_garbage_element_parse_error),
     cmocka_unit_test(test_chain_verify_bad_length_or_args_rejected),
     cmocka_unit_test(test_cert_matches_key_own_key_ok),
+    cmocka_unit_test(test_cert_matches_key_compressed_point_cert_ok),
     cmocka_unit_test(test_cert_matches_key_other_p384_key_mismatch),
     cmocka_unit_test(test_cert_matches_key_p256_and_rsa_certs_mismatch),
     cmocka_unit_test(test_cert_matches_key_bad_input_rejected),

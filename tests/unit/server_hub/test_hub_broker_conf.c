@@ -40,7 +40,7 @@ static void test_hub_broker_conf_render_default_listeners(void **state) {
   assert_non_null(strstr(buf, "capath /run/certpilot/ca\nrequire_certificate true\n"
                               "use_identity_as_username false\n"));
   assert_non_null(strstr(buf, "listener 8884 127.0.0.1\nprotocol mqtt\n"));
-  assert_non_null(strstr(buf, "listener 8443 127.0.0.1\nprotocol websockets\n"));
+  assert_non_null(strstr(buf, "listener 8885 127.0.0.1\nprotocol websockets\n"));
   /* exactly one listener requires a certificate */
   assert_null(strstr(strstr(buf, "require_certificate true") + 1, "require_certificate true"));
   assert_null(strstr(buf, "use_identity_as_username true"));

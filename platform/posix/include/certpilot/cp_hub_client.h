@@ -31,6 +31,8 @@ typedef void (*cp_hub_desired_fn)(void *ctx, int64_t version, const char *json, 
 typedef struct cp_hub_client_config {
   const char *host;              /**< the assignedHub; "host:port" is split */
   uint16_t port;                 /**< 0: from host, else 8883 (TLS) / 443 (WSS) */
+  const char *connect_host;      /**< optional network address to dial instead of host (the
+                                      user name still names host); TLS checks this name */
   cp_mqtt_wire wire;             /**< CP_MQTT_WIRE_TLS or CP_MQTT_WIRE_WSS */
   const char *device_id;
   const char *cert_chain_path;   /**< PEM: leaf + issuing CA (cp_provision_result.chain_pem) */

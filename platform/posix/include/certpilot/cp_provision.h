@@ -18,6 +18,7 @@
 #include "certpilot/cp_key.h"
 #include "certpilot/cp_provisioning.h"
 #include "certpilot/cp_result.h"
+#include "certpilot/cp_transport.h"
 #include "certpilot/cp_x509.h"
 
 #ifdef __cplusplus
@@ -103,6 +104,21 @@ typedef struct cp_provision_result {
  *         CP_ERR_CRYPTO; CP_ERR_NO_MEMORY.
  */
 cp_result cp_provision(const cp_provision_config *config, cp_provision_result *result);
+
+/** Transports to run over instead of the built-in Paho / libcurl ones. Borrowed. */
+typedef struct cp_provision_transports {
+  cp_mqtt_transport *mqtt; /**< used for CP_PROVISION_MQTT / _MQTT_WS; NULL: Paho */
+  cp_http_transport *http; /**< used for CP_PROVISION_HTTPS; NULL: libcurl */
+} cp_provision_transports;
+
+/**
+ * @brief cp_provision() over caller-supplied transports (another MQTT/HTTP
+ *        stack, or a scripted one in tests). @p transports may be NULL.
+ * @return as cp_provision().
+ */
+cp_result cp_provision_with(const cp_provision_config *config,
+                            const cp_provision_transports *transports,
+                            cp_provision_result *result);
 
 #ifdef __cplusplus
 }
