@@ -265,7 +265,9 @@ static cp_result sdk_hub_report(void *ctx, const cpa_config *cfg, const char *hu
   memset(&hc, 0, sizeof hc);
   hc.host = hub;
   hc.port = (uint16_t)cfg->hub_port; /* 0: from "host:port" or the default */
-  hc.wire = cfg->transport == CPA_TRANSPORT_MQTT_WS ? CP_MQTT_WIRE_WSS : CP_MQTT_WIRE_TLS;
+  bool wss = cfg->hub_transport ? cfg->hub_transport == CPA_TRANSPORT_MQTT_WS + 1
+                                : cfg->transport == CPA_TRANSPORT_MQTT_WS;
+  hc.wire = wss ? CP_MQTT_WIRE_WSS : CP_MQTT_WIRE_TLS;
   hc.device_id = device_id;
   hc.cert_chain_path = chain;
   hc.key_path = key;

@@ -58,7 +58,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
       "backoff_time_left_fraction = 0.5\ndisabled_backoff = 1d\n"
       "[paths]\nstate_dir = /s/d\nrun_dir = /r/d\nmetrics_file =\n"
       "[hooks]\npost_renewal = systemctl reload nginx\ntimeout = 10\n"
-      "[twin]\nreport = off\n[log]\nlevel = debug\n[hub]\nport = 8885\n";
+      "[twin]\nreport = off\n[log]\nlevel = debug\n[hub]\nport = 8885\ntransport = mqtt\n";
   assert_int_equal(parse(text, &cfg, err, sizeof err), CP_OK);
   assert_int_equal(cfg.port, 8884);
   assert_int_equal(cfg.transport, CPA_TRANSPORT_MQTT_WS);
@@ -79,6 +79,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
   assert_false(cfg.twin_report);
   assert_int_equal(cfg.log_level, 7);
   assert_int_equal(cfg.hub_port, 8885);
+  assert_int_equal(cfg.hub_transport, CPA_TRANSPORT_MQTT + 1);
 }
 
 static void expect_error(const char *text, const char *needle) {
@@ -114,6 +115,7 @@ static void test_cpa_config_parse_bad_values_fail_naming_key(void **state) {
   expect_error("[provisioning]\nport = 88x\n", "[provisioning] port: '88x' is not a port");
   expect_error("[paths]\nstate_dir = relative/dir\n", "[paths] state_dir: 'relative/dir' is not an absolute path");
   expect_error("[log]\nlevel = loud\n", "[log] level: 'loud'");
+  expect_error("[hub]\ntransport = https\n", "t.conf:2: [hub] transport: 'https' is not one of mqtt, mqtt-ws");
   expect_error("[onboarding]\nkind = password\n", "[onboarding] kind: 'password'");
 }
 
