@@ -329,6 +329,12 @@ static cp_result check_required(parse_ctx *p) {
              "ending alphanumeric or -)", p->file, p->cfg.registration_id);
     return CP_ERR_CONFIG;
   }
+  if (p->cfg.onboarding == CPA_ONBOARDING_TPM && p->cfg.transport != CPA_TRANSPORT_HTTPS) {
+    snprintf(p->err, p->err_size,
+             "%s: [onboarding] kind: tpm needs [provisioning] transport = https "
+             "(DPS offers TPM attestation over HTTPS only)", p->file);
+    return CP_ERR_CONFIG;
+  }
   if (p->cfg.backoff_initial > p->cfg.backoff_max) {
     snprintf(p->err, p->err_size, "%s: [renewal] backoff_initial: larger than backoff_max", p->file);
     return CP_ERR_CONFIG;

@@ -144,6 +144,13 @@ static void test_cpa_config_parse_bad_registration_id_fails(void **state) {
                "[provisioning] registration_id: 'bad/id'");
 }
 
+static void test_cpa_config_parse_tpm_over_mqtt_fails(void **state) {
+  (void)state;
+  expect_error("[provisioning]\nendpoint = h\nid_scope = s\nregistration_id = r\ntrust_bundle = /t\n"
+               "[onboarding]\nkind = tpm\n",
+               "[onboarding] kind: tpm needs [provisioning] transport = https");
+}
+
 static void test_cpa_config_parse_fraction_plus_jitter_at_one_fails(void **state) {
   (void)state;
   expect_error(BASE "[renewal]\nfraction = 0.9\njitter = 0.1\n", "[renewal] jitter");
@@ -186,6 +193,7 @@ int main(void) {
       cmocka_unit_test(test_cpa_config_parse_syntax_error_reports_line),
       cmocka_unit_test(test_cpa_config_parse_missing_required_fails_naming_key),
       cmocka_unit_test(test_cpa_config_parse_bad_registration_id_fails),
+      cmocka_unit_test(test_cpa_config_parse_tpm_over_mqtt_fails),
       cmocka_unit_test(test_cpa_config_parse_fraction_plus_jitter_at_one_fails),
       cmocka_unit_test(test_cpa_config_load_missing_file_fails_with_io),
       cmocka_unit_test(test_cpa_config_load_file_reports_path_and_line),
