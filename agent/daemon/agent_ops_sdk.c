@@ -14,6 +14,10 @@
 #include "certpilot/cp_hub_client.h"
 #include "certpilot/cp_key.h"
 #include "certpilot/cp_provision.h"
+#ifdef CERTPILOT_WITH_TPM
+#include "certpilot/cp_posix_tpm.h"
+#include "certpilot/cp_provision_tpm.h"
+#endif
 #include "certpilot/cp_platform.h"
 #include "certpilot/cp_x509.h"
 
@@ -193,11 +197,28 @@ static cp_result sdk_provision(void *ctx, const cpa_config *cfg, cpa_generation 
     pc.x509_key_path = cfg->key_file;
     break;
   case CPA_ONBOARDING_TPM:
-    snprintf(out->message, sizeof out->message, "TPM onboarding is not built into certpilotd yet");
-    return CP_ERR_UNSUPPORTED;
+    break;
   }
   memset(&res, 0, sizeof res);
-  cp_result r = cp_provision(&pc, &res);
+  cp_result r;
+  if (cfg->onboarding == CPA_ONBOARDING_TPM) {
+#ifdef CERTPILOT_WITH_TPM
+    /* the TPM's identity key signs every SAS; opened per attempt so a TPM
+     * resource manager restart between renewals does not matter */
+    static cp_posix_tpm tpm;
+    cp_tpm iface;
+    r = cp_posix_tpm_open(&tpm, cfg->tpm_tcti);
+    if (r == CP_OK) r = cp_posix_tpm_interface(&tpm, &iface);
+    if (r == CP_OK) r = cp_provision_tpm(&pc, &iface, NULL, &res);
+    else snprintf(res.error.message, sizeof res.error.message, "cannot open the TPM (%.200s)", cfg->tpm_tcti);
+    cp_posix_tpm_close(&tpm);
+#else
+    snprintf(out->message, sizeof out->message, "this certpilotd is built without TPM support");
+    return CP_ERR_UNSUPPORTED;
+#endif
+  } else {
+    r = cp_provision(&pc, &res);
+  }
   wipe(sym_key, sizeof sym_key);
   if (r == CP_OK) {
     size_t klen = 0;
@@ -265,7 +286,9 @@ static cp_result sdk_hub_report(void *ctx, const cpa_config *cfg, const char *hu
   memset(&hc, 0, sizeof hc);
   hc.host = hub;
   hc.port = (uint16_t)cfg->hub_port; /* 0: from "host:port" or the default */
-  hc.wire = cfg->transport == CPA_TRANSPORT_MQTT_WS ? CP_MQTT_WIRE_WSS : CP_MQTT_WIRE_TLS;
+  bool wss = cfg->hub_transport ? cfg->hub_transport == CPA_TRANSPORT_MQTT_WS + 1
+                                : cfg->transport == CPA_TRANSPORT_MQTT_WS;
+  hc.wire = wss ? CP_MQTT_WIRE_WSS : CP_MQTT_WIRE_TLS;
   hc.device_id = device_id;
   hc.cert_chain_path = chain;
   hc.key_path = key;

@@ -21,6 +21,7 @@ typedef enum key_type {
   KT_TRANSPORT,
   KT_ONBOARDING,
   KT_LOGLEVEL,
+  KT_HUB_TRANSPORT,
 } key_type;
 
 typedef struct key_def {
@@ -43,8 +44,9 @@ static const key_def keys[] = {
     NUM("provisioning", "transport", transport, KT_TRANSPORT, 0, 0),
     STR("provisioning", "trust_bundle", trust_bundle, KT_PATH),
     STR("provisioning", "chain_anchor", chain_anchor, KT_PATH),
-    NUM("provisioning", "timeout", timeout, KT_DURATION, 1, 3600),
+    NUM("provisioning", "timeout", timeout, KT_DURATION, 1, 120),
     NUM("hub", "port", hub_port, KT_PORT, 1, 65535),
+    NUM("hub", "transport", hub_transport, KT_HUB_TRANSPORT, 0, 0),
     NUM("onboarding", "kind", onboarding, KT_ONBOARDING, 0, 0),
     STR("onboarding", "symmetric_key_file", symmetric_key_file, KT_PATH),
     NUM("onboarding", "symmetric_key_is_group", symmetric_key_is_group, KT_BOOL, 0, 0),
@@ -265,6 +267,12 @@ static int handler(void *user, const char *section, const char *name, const char
       if (strcmp(value, names[t]) == 0) return *(cpa_onboarding *)(void *)field = (cpa_onboarding)t, 1;
     return fail(p, section, name, "'%s' is not one of symmetric-key, x509, tpm", value);
   }
+  case KT_HUB_TRANSPORT: {
+    if (value[0] == '\0') return *(int *)(void *)field = 0, 1;
+    if (strcmp(value, "mqtt") == 0) return *(int *)(void *)field = CPA_TRANSPORT_MQTT + 1, 1;
+    if (strcmp(value, "mqtt-ws") == 0) return *(int *)(void *)field = CPA_TRANSPORT_MQTT_WS + 1, 1;
+    return fail(p, section, name, "'%s' is not one of mqtt, mqtt-ws (or empty)", value);
+  }
   case KT_LOGLEVEL: {
     static const char *names[] = {"error", "warning", "notice", "info", "debug"};
     for (int t = 0; t < 5; t++)
@@ -319,6 +327,12 @@ static cp_result check_required(parse_ctx *p) {
     snprintf(p->err, p->err_size,
              "%s: [provisioning] registration_id: '%s' breaks the rule (1-128 of A-Z a-z 0-9 - . _ :, "
              "ending alphanumeric or -)", p->file, p->cfg.registration_id);
+    return CP_ERR_CONFIG;
+  }
+  if (p->cfg.onboarding == CPA_ONBOARDING_TPM && p->cfg.transport != CPA_TRANSPORT_HTTPS) {
+    snprintf(p->err, p->err_size,
+             "%s: [onboarding] kind: tpm needs [provisioning] transport = https "
+             "(DPS offers TPM attestation over HTTPS only)", p->file);
     return CP_ERR_CONFIG;
   }
   if (p->cfg.backoff_initial > p->cfg.backoff_max) {

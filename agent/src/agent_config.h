@@ -49,6 +49,8 @@ typedef struct cpa_config {
   int64_t timeout;                  /**< seconds per provisioning / hub operation */
   /* [hub] */
   int hub_port;                     /**< 0: from the assigned hub, else the transport default */
+  int hub_transport;                /**< 0: follow [provisioning] transport (https → mqtt);
+                                         else CPA_TRANSPORT_MQTT + 1 or CPA_TRANSPORT_MQTT_WS + 1 */
   /* [onboarding] */
   cpa_onboarding onboarding;
   char symmetric_key_file[CPA_PATH_MAX];

@@ -69,6 +69,15 @@ static void publish(const cpa_engine *e) {
 int cpa_daemon_run(const cpa_daemon_options *opt) {
   static cpa_config cfg; /* the engine points here; reload overwrites in place */
   char err[1024];
+  /* block first: a SIGUSR1 or SIGHUP arriving during start-up must not kill us */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return 1;
+
   cpa_config_defaults(&cfg);
   if (cpa_config_load(opt->config_path, &cfg, err, sizeof err) != CP_OK) {
     cpa_log_init(CP_LOG_INFO);
@@ -78,13 +87,6 @@ int cpa_daemon_run(const cpa_daemon_options *opt) {
   cpa_log_init(cfg.log_level);
   umask(0022);
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGUSR1);
-  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return 1;
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
   if (sfd < 0 || tfd < 0) {
@@ -163,10 +165,7 @@ int cpa_daemon_run(const cpa_daemon_options *opt) {
               cpa_log_init(cfg.log_level);
               cpa_ops nops;
               if (opt->make_ops(&cfg, &nops) == CP_OK) e.ops = nops;
-              if (e.have_cert)
-                e.renew_at = cpa_renewal_time(e.facts.not_before, e.facts.not_after,
-                                              cfg.renewal_fraction, cfg.jitter_fraction,
-                                              cpa_jitter_unit(cfg.registration_id));
+              if (e.have_cert) e.renew_at = cpa_engine_renewal_time(&e);
               if (e.state == CPA_RUN_VALID) e.next_attempt = e.renew_at;
               cpa_log(CP_LOG_NOTICE, "configuration reloaded from %s", opt->config_path);
             } else {

@@ -129,6 +129,16 @@ static void run_hook_once(cpa_engine *e) {
           e->cur->name, e->hook_result);
 }
 
+int64_t cpa_engine_renewal_time(const cpa_engine *e) {
+  /* Issuers often backdate notBefore (clock-skew allowance): count the lifetime
+   * from when we received the certificate when that is later, so a short-lived
+   * certificate is not "due" the moment it arrives. */
+  int64_t start = e->facts.not_before;
+  if (e->renewed_at > start && e->renewed_at < e->facts.not_after) start = e->renewed_at;
+  return cpa_renewal_time(start, e->facts.not_after, e->cfg->renewal_fraction,
+                          e->cfg->jitter_fraction, cpa_jitter_unit(e->cfg->registration_id));
+}
+
 static int64_t schedule_valid(cpa_engine *e, int64_t now) {
   e->state = CPA_RUN_VALID;
   e->attempt = 0;
@@ -187,8 +197,7 @@ cp_result cpa_engine_start(cpa_engine *e, char *err, size_t err_size) {
     if (!fgets(e->hook_generation, sizeof e->hook_generation, f)) e->hook_generation[0] = '\0';
     fclose(f);
   }
-  e->renew_at = cpa_renewal_time(e->facts.not_before, e->facts.not_after, e->cfg->renewal_fraction,
-                                 e->cfg->jitter_fraction, cpa_jitter_unit(e->cfg->registration_id));
+  e->renew_at = cpa_engine_renewal_time(e);
   cpa_log(CP_LOG_INFO, "loaded %s: serial %s, valid until %lld, renewal at %lld", e->cur->name,
           e->facts.serial_hex, (long long)e->facts.not_after, (long long)e->renew_at);
   e->last_success = e->renewed_at;
@@ -307,8 +316,7 @@ static int64_t issue(cpa_engine *e, int64_t now) {
   e->last_success = now;
   e->reonboard = false;
   e->report_pending = e->cfg->twin_report && !reported;
-  e->renew_at = cpa_renewal_time(facts.not_before, facts.not_after, e->cfg->renewal_fraction,
-                                 e->cfg->jitter_fraction, cpa_jitter_unit(e->cfg->registration_id));
+  e->renew_at = cpa_engine_renewal_time(e);
   cpa_log(CP_LOG_NOTICE, "%s %s: serial %s, valid until %lld, next renewal at %lld",
           reonboarding ? "provisioned" : "renewed", w->name, facts.serial_hex,
           (long long)facts.not_after, (long long)e->renew_at);

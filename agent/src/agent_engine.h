@@ -143,6 +143,13 @@ void cpa_engine_free(cpa_engine *e);
 cp_result cpa_engine_start(cpa_engine *e, char *err, size_t err_size);
 
 /**
+ * @brief Renewal time of the current certificate: start + fraction × (notAfter − start)
+ *        ± jitter, where start is notBefore, or the time the certificate was
+ *        received when that is later (issuers backdate notBefore).
+ */
+int64_t cpa_engine_renewal_time(const cpa_engine *e);
+
+/**
  * @brief Do what is due at the current time: provision when there is no
  *        certificate, renew in the window or when @p force, re-onboard when the
  *        hub refused the certificate, retry after failures; otherwise nothing.

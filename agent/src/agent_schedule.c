@@ -28,7 +28,7 @@ int64_t cpa_renewal_time(int64_t not_before, int64_t not_after, double fraction,
   double lo = 0.10, hi = 0.95;
   if (f < lo) f = lo;
   if (f > hi) f = hi;
-  return not_before + (int64_t)floor(f * life);
+  return not_before + (int64_t)llround(f * life);
 }
 
 int64_t cpa_backoff_delay(const cpa_backoff *b, int64_t now, double rand01) {

@@ -106,6 +106,49 @@ static void test_agent_provisions_and_renews_three_times_with_new_keys(void **st
   for (int i = 0; i < 8; i++) free(keys[i]);
 }
 
+/* Provisioning over MQTT/WebSockets; the hub over MQTT/TLS, because the
+ * reference server's WebSockets listener takes SAS logins only (no client
+ * certificates). */
+static void test_agent_provisions_over_websockets(void **state) {
+  (void)state;
+  ait_agent a;
+  char extra[256];
+  /* keys may not repeat, so the prepared file is rewritten line by line */
+  ait_agent_prepare(&env, &a, "agent-wss-1", AIT_GROUP_KEY, NULL);
+  char *conf = ait_slurp(a.conf);
+  char port_sas[32], port_cert[32], port_wss[32];
+  snprintf(port_sas, sizeof port_sas, "port = %d\n", env.port_sas);
+  snprintf(port_cert, sizeof port_cert, "port = %d\n", env.port_cert);
+  snprintf(port_wss, sizeof port_wss, "port = %d\n", env.port_wss);
+  FILE *f = fopen(a.conf, "w");
+  assert_non_null(f);
+  for (char *line = strtok(conf, "\n"); line; line = strtok(NULL, "\n")) {
+    char l[600];
+    snprintf(l, sizeof l, "%s\n", line);
+    if (strcmp(l, "transport = mqtt\n") == 0) fputs("transport = mqtt-ws\n", f);
+    else if (strcmp(l, port_sas) == 0) fputs(port_wss, f);
+    else if (strcmp(l, port_cert) == 0) fprintf(f, "%stransport = mqtt\n", l);
+    else fputs(l, f);
+  }
+  fclose(f);
+  free(conf);
+  snprintf(extra, sizeof extra, "transport = mqtt-ws");
+  char *written = ait_slurp(a.conf);
+  CHECK(&a, contains(written, extra));
+  free(written);
+  ait_agent_start(&a);
+  CHECK(&a, ait_wait_num(&a, "renewalCount", 1, 30000));
+  CHECK(&a, ait_wait_str(&a, "state", "valid", 10000));
+  cJSON *st = ait_status(&a);
+  char want[128];
+  snprintf(want, sizeof want, "\"serialNumber\":\"%s\"", ait_status_str(st, "certificate.serialNumber"));
+  cJSON_Delete(st);
+  char *twin = ait_twin_certificate(&env, "agent-wss-1");
+  CHECK(&a, contains(twin, want));
+  free(twin);
+  CHECK(&a, ait_agent_stop(&a) == 0);
+}
+
 static void test_agent_server_down_backs_off_then_recovers(void **state) {
   (void)state;
   ait_agent a;
@@ -238,6 +281,7 @@ int main(void) {
       cmocka_unit_test(test_agent_revoked_device_reonboards_and_hub_accepts),
       cmocka_unit_test(test_agent_revoked_policy_reonboards_under_new_ica),
       cmocka_unit_test(test_agent_disabled_device_reports_and_backs_off_long),
+      cmocka_unit_test(test_agent_provisions_over_websockets),
       cmocka_unit_test(test_agent_server_down_backs_off_then_recovers), /* last: stops the broker */
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -2,6 +2,7 @@
 # Checks agent/systemd/certpilotd.service with systemd-analyze.
 #   unit_file_check.sh verify   UNIT CERTPILOTD   -> systemd-analyze verify passes
 #   unit_file_check.sh security UNIT MAX          -> offline exposure <= MAX
+#   unit_file_check.sh sysusers FILE USER         -> the sysusers.d file creates USER (dry run)
 set -eu
 mode=$1 unit=$2 arg=$3
 tmp=$(mktemp -d)
@@ -22,6 +23,12 @@ security)
   [ -n "$level" ] || { echo "$out"; echo "no exposure level found"; exit 1; }
   echo "exposure $level (max $arg)"
   awk -v l="$level" -v m="$arg" 'BEGIN { exit !(l + 0 <= m + 0) }'
+  ;;
+sysusers)
+  # $unit is the sysusers.d file; $arg the user it must create
+  out=$(systemd-sysusers --dry-run "$unit" 2>&1) || { echo "$out"; exit 1; }
+  echo "$out" | grep -q "Creating user '$arg'" || { echo "$out"; exit 1; }
+  echo "sysusers: creates $arg"
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac

@@ -58,7 +58,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
       "backoff_time_left_fraction = 0.5\ndisabled_backoff = 1d\n"
       "[paths]\nstate_dir = /s/d\nrun_dir = /r/d\nmetrics_file =\n"
       "[hooks]\npost_renewal = systemctl reload nginx\ntimeout = 10\n"
-      "[twin]\nreport = off\n[log]\nlevel = debug\n[hub]\nport = 8885\n";
+      "[twin]\nreport = off\n[log]\nlevel = debug\n[hub]\nport = 8885\ntransport = mqtt\n";
   assert_int_equal(parse(text, &cfg, err, sizeof err), CP_OK);
   assert_int_equal(cfg.port, 8884);
   assert_int_equal(cfg.transport, CPA_TRANSPORT_MQTT_WS);
@@ -79,6 +79,7 @@ static void test_cpa_config_parse_all_keys_sets_each_field(void **state) {
   assert_false(cfg.twin_report);
   assert_int_equal(cfg.log_level, 7);
   assert_int_equal(cfg.hub_port, 8885);
+  assert_int_equal(cfg.hub_transport, CPA_TRANSPORT_MQTT + 1);
 }
 
 static void expect_error(const char *text, const char *needle) {
@@ -107,12 +108,14 @@ static void test_cpa_config_parse_bad_values_fail_naming_key(void **state) {
   expect_error(BASE "[renewal]\nfraction = abc\n", "[renewal] fraction: 'abc' is not a fraction");
   expect_error(BASE "[renewal]\nbackoff_max = 10x\n", "[renewal] backoff_max: '10x' is not a duration");
   expect_error(BASE "[renewal]\nbackoff_initial = 0\n", "[renewal] backoff_initial: 0 is out of range");
+  expect_error(BASE "[provisioning]\ntimeout = 5m\n", "[provisioning] timeout: 5m is out of range (1-120 seconds)");
   expect_error(BASE "[twin]\nreport = maybe\n", "t.conf:10: [twin] report: 'maybe' is not a boolean");
   expect_error("[provisioning]\ntransport = amqp\n", "t.conf:2: [provisioning] transport: 'amqp'");
   expect_error("[provisioning]\nport = 70000\n", "[provisioning] port: '70000' is not a port");
   expect_error("[provisioning]\nport = 88x\n", "[provisioning] port: '88x' is not a port");
   expect_error("[paths]\nstate_dir = relative/dir\n", "[paths] state_dir: 'relative/dir' is not an absolute path");
   expect_error("[log]\nlevel = loud\n", "[log] level: 'loud'");
+  expect_error("[hub]\ntransport = https\n", "t.conf:2: [hub] transport: 'https' is not one of mqtt, mqtt-ws");
   expect_error("[onboarding]\nkind = password\n", "[onboarding] kind: 'password'");
 }
 
@@ -139,6 +142,13 @@ static void test_cpa_config_parse_bad_registration_id_fails(void **state) {
   expect_error("[provisioning]\nendpoint = h\nid_scope = s\nregistration_id = bad/id\ntrust_bundle = /t\n"
                "[onboarding]\nsymmetric_key_file = /k\n",
                "[provisioning] registration_id: 'bad/id'");
+}
+
+static void test_cpa_config_parse_tpm_over_mqtt_fails(void **state) {
+  (void)state;
+  expect_error("[provisioning]\nendpoint = h\nid_scope = s\nregistration_id = r\ntrust_bundle = /t\n"
+               "[onboarding]\nkind = tpm\n",
+               "[onboarding] kind: tpm needs [provisioning] transport = https");
 }
 
 static void test_cpa_config_parse_fraction_plus_jitter_at_one_fails(void **state) {
@@ -183,6 +193,7 @@ int main(void) {
       cmocka_unit_test(test_cpa_config_parse_syntax_error_reports_line),
       cmocka_unit_test(test_cpa_config_parse_missing_required_fails_naming_key),
       cmocka_unit_test(test_cpa_config_parse_bad_registration_id_fails),
+      cmocka_unit_test(test_cpa_config_parse_tpm_over_mqtt_fails),
       cmocka_unit_test(test_cpa_config_parse_fraction_plus_jitter_at_one_fails),
       cmocka_unit_test(test_cpa_config_load_missing_file_fails_with_io),
       cmocka_unit_test(test_cpa_config_load_file_reports_path_and_line),

@@ -22,6 +22,7 @@ typedef struct fake {
   int64_t now;
   int serial;              /* next certificate number */
   int64_t life;
+  int64_t backdate;        /* notBefore = now - backdate */
   cp_result prov_result;   /* what provision returns next (sticky) */
   int64_t prov_retry_after;
   int prov_calls;
@@ -53,7 +54,7 @@ static cp_result f_provision(void *ctx, const cpa_config *c, cpa_generation *g, 
   int n = f->serial++;
   g->key_len = (size_t)snprintf(g->key_pem, sizeof g->key_pem, "KEY %d\n", n);
   g->chain_len = (size_t)snprintf(g->chain_pem, sizeof g->chain_pem, "CHAIN %d %lld %lld\n", n,
-                                  (long long)f->now, (long long)(f->now + f->life));
+                                  (long long)(f->now - f->backdate), (long long)(f->now + f->life));
   snprintf(out->device_id, sizeof out->device_id, "dev-1");
   snprintf(out->assigned_hub, sizeof out->assigned_hub, "hub.local");
   return CP_OK;
@@ -188,6 +189,25 @@ static void test_cpa_engine_start_empty_state_provisions_at_once(void **state) {
   assert_int_equal(F.last_report.renewal_count, 1);
   assert_int_equal(F.last_report.cert.not_after, T0 + LIFE);
   assert_false(F.last_report_had_error);
+  cpa_engine_free(&e);
+}
+
+static void test_cpa_engine_backdated_not_before_counts_lifetime_from_receipt(void **state) {
+  (void)state;
+  cpa_engine e;
+  F.backdate = 300; /* issuer backdates notBefore by 5 minutes */
+  F.life = 12;      /* dev-mode certificate valid for 12 s after issuance */
+  start(&e);
+  int64_t next = cpa_engine_step(&e, false);
+  assert_int_equal(e.facts.not_before, T0 - 300);
+  assert_int_equal(next, T0 + 8); /* 2/3 of the 12 s held, not of 312 s (already past) */
+  F.now = T0 + 4;
+  assert_int_equal(cpa_engine_step(&e, false), T0 + 8);
+  assert_int_equal(F.prov_calls, 1); /* no renewal storm */
+  cpa_engine_free(&e);
+  /* after a restart the receipt time comes from meta.json */
+  start(&e);
+  assert_int_equal(e.renew_at, T0 + 8);
   cpa_engine_free(&e);
 }
 
@@ -432,6 +452,7 @@ static void test_cpa_status_json_and_prometheus_show_certificate(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cpa_engine_start_empty_state_provisions_at_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cpa_engine_backdated_not_before_counts_lifetime_from_receipt, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cpa_engine_step_before_window_does_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cpa_engine_step_in_window_renews_three_times_new_key_each, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cpa_engine_provision_failure_backs_off_then_recovers, setup, teardown),
