@@ -23,8 +23,11 @@ ISSUANCES=3 # the first provisioning and two renewals
 AGENT_PID=
 
 demo_cleanup() {
+  local rc=$?
+  set +e
   [ -n "$AGENT_PID" ] && kill -TERM "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
   cp__cleanup
+  exit "$rc"
 }
 
 echo "== 1. reference server on loopback"
@@ -83,7 +86,7 @@ while [ "$shown" -lt "$ISSUANCES" ]; do
     cat "$W/certpilotd.log" >&2
     exit 1
   fi
-  count=$(sed -n 's/.*"renewalCount": *\([0-9]*\).*/\1/p' "$W/run/status.json" 2>/dev/null | head -n1 || true)
+  count=$(sed -n 's/.*"renewalCount":[[:space:]]*\([0-9]*\).*/\1/p' "$W/run/status.json" 2>/dev/null | head -n1 || true)
   reported=$(cp_mgmt GET "/devices/$REGID/twin" 2>/dev/null | grep -o '"renewalCount":[0-9]*' | head -n1 | cut -d: -f2 || true)
   if [ -n "$count" ] && [ "$count" -gt "$shown" ] && [ "${reported:-0}" -ge "$count" ]; then
     shown=$count
@@ -104,6 +107,6 @@ wait "$AGENT_PID"
 AGENT_PID=
 echo "== 4. what happened (certpilotd's log)"
 sed 's/^/   /' "$W/certpilotd.log"
-echo "== 5. the certificate generations on disk (key files are 0600)"
-ls -l "$W/state" | sed 's/^/   /'
+echo "== 5. the state directory: current and previous generation, switched by rename"
+ls -l "$W/state" "$W/state/current/" | sed 's/^/   /'
 echo "== demo finished: $ISSUANCES certificates issued, each with a new key; server stopped, files removed"

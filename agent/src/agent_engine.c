@@ -198,8 +198,11 @@ cp_result cpa_engine_start(cpa_engine *e, char *err, size_t err_size) {
     fclose(f);
   }
   e->renew_at = cpa_engine_renewal_time(e);
-  cpa_log(CP_LOG_INFO, "loaded %s: serial %s, valid until %lld, renewal at %lld", e->cur->name,
-          e->facts.serial_hex, (long long)e->facts.not_after, (long long)e->renew_at);
+  char until[32], renew[32];
+  iso_time(e->facts.not_after, until, sizeof until);
+  iso_time(e->renew_at, renew, sizeof renew);
+  cpa_log(CP_LOG_INFO, "loaded %s: serial %s, valid until %s, renewal at %s", e->cur->name,
+          e->facts.serial_hex, until, renew);
   e->last_success = e->renewed_at;
   run_hook_once(e); /* a crash between commit and hook: run it now */
   /* report at start; the first step does it, and re-onboards if the hub refuses */
@@ -317,9 +320,11 @@ static int64_t issue(cpa_engine *e, int64_t now) {
   e->reonboard = false;
   e->report_pending = e->cfg->twin_report && !reported;
   e->renew_at = cpa_engine_renewal_time(e);
-  cpa_log(CP_LOG_NOTICE, "%s %s: serial %s, valid until %lld, next renewal at %lld",
-          reonboarding ? "provisioned" : "renewed", w->name, facts.serial_hex,
-          (long long)facts.not_after, (long long)e->renew_at);
+  char until[32], renew[32];
+  iso_time(facts.not_after, until, sizeof until);
+  iso_time(e->renew_at, renew, sizeof renew);
+  cpa_log(CP_LOG_NOTICE, "%s %s: serial %s, valid until %s, next renewal at %s",
+          reonboarding ? "provisioned" : "renewed", w->name, facts.serial_hex, until, renew);
   run_hook_once(e);
   return schedule_valid(e, now);
 }
