@@ -2,6 +2,9 @@
 include(CMakePackageConfigHelpers)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/certpilot
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The POSIX port's API (blocking provisioning, hub client, transports, TPM).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/platform/posix/include/certpilot
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 set(_cp_install_targets certpilot)
 if(TARGET certpilot_platform_posix)
   list(APPEND _cp_install_targets certpilot_platform_posix)
@@ -24,5 +27,7 @@ install(FILES ${PROJECT_BINARY_DIR}/certpilotConfig.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/certpilot)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/certpilot.pc.in
                ${PROJECT_BINARY_DIR}/certpilot.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/certpilot.pc
+configure_file(${PROJECT_SOURCE_DIR}/cmake/certpilot-posix.pc.in
+               ${PROJECT_BINARY_DIR}/certpilot-posix.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/certpilot.pc ${PROJECT_BINARY_DIR}/certpilot-posix.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

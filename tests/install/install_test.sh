@@ -9,6 +9,7 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(dirname "$(find "$prefix" -name 'libcertpilot.so' | head -n1)")
 test -f "$prefix/include/certpilot/certpilot.h" || { echo "FAIL: header not installed"; exit 1; }
 test -f "$libdir/pkgconfig/certpilot.pc" || { echo "FAIL: certpilot.pc not installed"; exit 1; }
+test -f "$prefix/include/certpilot/cp_provision.h" || { echo "FAIL: POSIX port headers not installed"; exit 1; }
 test -f "$libdir/cmake/certpilot/certpilotConfig.cmake" || { echo "FAIL: CMake config not installed"; exit 1; }
 
 echo "== pkg-config"
@@ -16,9 +17,13 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 # shellcheck disable=SC2046
 "$cc" -Wall -Werror -o "$tmp/app-pc" "$consumer/app.c" $(pkg-config --cflags --libs certpilot) -Wl,-rpath,"$libdir"
 "$tmp/app-pc"
+# shellcheck disable=SC2046
+"$cc" -Wall -Werror -o "$tmp/app-posix-pc" "$consumer/app_posix.c" $(pkg-config --cflags --libs certpilot-posix) -Wl,-rpath,"$libdir"
+"$tmp/app-posix-pc"
 
 echo "== find_package"
 cmake -S "$consumer" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" >/dev/null
 cmake --build "$tmp/cb" >/dev/null
 "$tmp/cb/app"
-echo "install test: 2 passed, 0 failed"
+"$tmp/cb/app_posix"
+echo "install test: 4 passed, 0 failed"
