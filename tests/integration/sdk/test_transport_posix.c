@@ -79,34 +79,6 @@ static void test_mqtt_wss_trusted_server_roundtrip_ok(void **state)
   roundtrip(mqtt_opts("CP_PORT_WSS", CP_MQTT_WIRE_WSS, "ca.pem"));
 }
 
-/* keepalive 1 s: the broker drops a client silent for longer than 1.5 s
- * (checked every few seconds), so an idle
- * 6 s receive only survives if the transport sends PINGREQ on time */
-static void test_mqtt_tls_idle_longer_than_keepalive_stays_connected(void **state)
-{
-  cp_mqtt_connect_options o = mqtt_opts("CP_PORT_TLS", CP_MQTT_WIRE_TLS, "ca.pem");
-  cp_posix_mqtt st;
-  cp_mqtt_transport t;
-  cp_error_detail d;
-  char topic[64], payload[64];
-  size_t len = 0;
-
-  (void)state;
-  o.keepalive_s = 1;
-  o.client_id = "transport-keepalive";
-  cp_error_detail_clear(&d);
-  cp_posix_mqtt_transport_init(&st, &t);
-  assert_int_equal(t.vtable->connect(t.ctx, &o, &d), CP_OK);
-  assert_int_equal(t.vtable->subscribe(t.ctx, "cp/ka/#", 1, &d), CP_OK);
-  assert_int_equal(t.vtable->receive(t.ctx, topic, sizeof topic, payload, sizeof payload, &len,
-                                     6000, &d), CP_ERR_TIMEOUT);
-  assert_int_equal(t.vtable->publish(t.ctx, "cp/ka/x", "still", 5, 1, &d), CP_OK);
-  assert_int_equal(t.vtable->receive(t.ctx, topic, sizeof topic, payload, sizeof payload, &len,
-                                     5000, &d), CP_OK);
-  assert_string_equal(payload, "still");
-  t.vtable->disconnect(t.ctx);
-}
-
 static void test_mqtt_tls_client_certificate_accepted_by_mtls_listener(void **state)
 {
   cp_mqtt_connect_options o = mqtt_opts("CP_PORT_MTLS", CP_MQTT_WIRE_TLS, "ca.pem");
@@ -254,7 +226,6 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_mqtt_tls_trusted_server_roundtrip_ok),
     cmocka_unit_test(test_mqtt_wss_trusted_server_roundtrip_ok),
-    cmocka_unit_test(test_mqtt_tls_idle_longer_than_keepalive_stays_connected),
     cmocka_unit_test(test_mqtt_tls_client_certificate_accepted_by_mtls_listener),
     cmocka_unit_test(test_mqtt_tls_no_client_certificate_mtls_listener_fails),
     cmocka_unit_test(test_mqtt_tls_untrusted_server_tls_error_with_reason),
