@@ -8,6 +8,7 @@
 
 #include "certpilot/cp_log.h"
 #include "certpilot/cp_protocol.h"
+#include "cp_posix_mqtt_nodelay.h"
 
 
 /* Paho hands us OpenSSL's error lines; keep the first, it names the reason. */
@@ -107,6 +108,9 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
   }
   m->_internal.client = client;
   m->_internal.connected = true;
+  (void)cp_posix_mqtt_nodelay(o->host, o->port ? o->port
+                                        : o->wire == CP_MQTT_WIRE_WSS ? CP_MQTT_WS_PORT
+                                                                      : CP_DPS_MQTT_PORT);
   return CP_OK;
 }
 

@@ -110,6 +110,7 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
        "log_type error\nlog_type warning\nlog_type notice\n"
        "connection_messages true\n"
        "max_packet_size 65536\n"
+       /* small request/reply packets must not wait for delayed ACKs (Nagle) */
        "set_tcp_nodelay true\n"
        "plugin %s\n"
        "plugin_opt_db_path %s\n"

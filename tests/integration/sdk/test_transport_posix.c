@@ -120,6 +120,27 @@ static void test_mqtt_tls_untrusted_server_tls_error_with_reason(void **state)
   assert_non_null(strstr(d.message, "certificate verify failed"));
 }
 
+/* "127.1" reaches 127.0.0.1 but is not a name in the certificate (DNS:localhost,
+ * IP:127.0.0.1): the host check must refuse it even though the CA is trusted */
+static void test_mqtt_tls_host_not_in_certificate_refused(void **state)
+{
+  cp_mqtt_connect_options o = mqtt_opts("CP_PORT_TLS", CP_MQTT_WIRE_TLS, "ca.pem");
+  cp_posix_mqtt st;
+  cp_mqtt_transport t;
+  cp_error_detail d;
+  cp_result r;
+
+  (void)state;
+  o.host = "127.1";
+  cp_error_detail_clear(&d);
+  cp_posix_mqtt_transport_init(&st, &t);
+  r = t.vtable->connect(t.ctx, &o, &d);
+  printf("# detail: %s\n", d.message);
+  /* Paho checks the name after the handshake and reports no TLS reason for it */
+  assert_true(r == CP_ERR_TLS || r == CP_ERR_TRANSPORT);
+  assert_true(d.message[0] != '\0');
+}
+
 static void test_mqtt_wss_untrusted_server_tls_error(void **state)
 {
   cp_mqtt_connect_options o = mqtt_opts("CP_PORT_WSS", CP_MQTT_WIRE_WSS, "other-ca.pem");
@@ -229,6 +250,7 @@ int main(void)
     cmocka_unit_test(test_mqtt_tls_client_certificate_accepted_by_mtls_listener),
     cmocka_unit_test(test_mqtt_tls_no_client_certificate_mtls_listener_fails),
     cmocka_unit_test(test_mqtt_tls_untrusted_server_tls_error_with_reason),
+    cmocka_unit_test(test_mqtt_tls_host_not_in_certificate_refused),
     cmocka_unit_test(test_mqtt_wss_untrusted_server_tls_error),
     cmocka_unit_test(test_mqtt_closed_port_transport_error_within_timeout),
     cmocka_unit_test(test_https_trusted_server_get_200_with_body),

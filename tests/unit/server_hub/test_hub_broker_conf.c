@@ -33,6 +33,7 @@ static void test_hub_broker_conf_render_default_listeners(void **state) {
   char buf[8192];
   assert_int_equal(hub_broker_conf_render(&c, "/run/certpilot/ca", buf, sizeof buf), CP_OK);
   assert_non_null(strstr(buf, "allow_anonymous false\n"));
+  assert_non_null(strstr(buf, "set_tcp_nodelay true\n"));
   assert_non_null(strstr(buf, "plugin /usr/lib/certpilot/certpilot_mosquitto.so\n"));
   assert_non_null(strstr(buf, "plugin_opt_db_path /var/lib/certpilot/server.db\n"));
   assert_non_null(strstr(buf, "plugin_opt_hub_name hub.local\n"));
