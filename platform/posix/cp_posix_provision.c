@@ -102,6 +102,11 @@ static cp_result resolve_registration_id(prov_run *run)
   return CP_OK;
 }
 
+static bool tpm_key_ok(const char *b64)
+{
+  return !empty(b64) && strlen(b64) < CP_PROV_TPM_KEY_B64_MAX;
+}
+
 static cp_result check_config(prov_run *run)
 {
   const cp_provision_config *c = run->cfg;
@@ -133,6 +138,17 @@ static cp_result check_config(prov_run *run)
     break;
   default:
     return config_error(run, "onboarding", "unknown onboarding kind");
+  }
+  if (c->tpm_endorsement_key_b64 != NULL || c->tpm_storage_root_key_b64 != NULL) {
+    if (c->onboarding != CP_ONBOARDING_TPM)
+      return config_error(run, "tpm_endorsement_key_b64",
+                          "TPM keys are only sent with TPM onboarding");
+    if (!tpm_key_ok(c->tpm_endorsement_key_b64))
+      return config_error(run, "tpm_endorsement_key_b64",
+                          "the TPM register body needs the EK (base64 TPM2B_PUBLIC)");
+    if (!tpm_key_ok(c->tpm_storage_root_key_b64))
+      return config_error(run, "tpm_storage_root_key_b64",
+                          "the TPM register body needs the SRK (base64 TPM2B_PUBLIC)");
   }
   return resolve_registration_id(run);
 }
@@ -451,6 +467,9 @@ cp_result cp_provision_with(const cp_provision_config *config,
   if (r == CP_OK)
     r = cp_prov_client_init(&run->client, config->id_scope, run->reg_id, run->csr_b64,
                             config->payload_json);
+  if (r == CP_OK && config->tpm_endorsement_key_b64 != NULL)
+    r = cp_prov_client_set_tpm(&run->client, config->tpm_endorsement_key_b64,
+                               config->tpm_storage_root_key_b64);
   if (r == CP_OK)
     r = config->transport == CP_PROVISION_HTTPS
             ? run_https(run, transports ? transports->http : NULL)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "certpilot/cp_csr.h"
+#include "certpilot/cp_encoding.h"
 #include "certpilot/cp_log.h"
 #include "certpilot/cp_platform.h"
 #include "certpilot/cp_posix_transport.h"
@@ -16,7 +17,7 @@
 /* Buffers of the challenge leg (too big for small stacks). */
 typedef struct challenge_leg {
   char path[CP_PROV_HTTP_PATH_MAX];
-  char body[CP_PROV_BODY_MAX + 2 * CP_TPM_PUBLIC_B64_MAX];
+  char body[CP_PROV_BODY_MAX];
   char reply[CP_TPM_AUTH_KEY_B64_MAX + 1024];
   char auth_key[CP_TPM_AUTH_KEY_B64_MAX];
   char csr_b64[CP_PROV_CSR_B64_MAX];
@@ -26,6 +27,19 @@ typedef struct challenge_leg {
 static cp_result tpm_signer(void *ctx, const uint8_t *msg, size_t msg_len, uint8_t mac[32])
 {
   return cp_tpm_hmac_sha256(ctx, msg, msg_len, mac);
+}
+
+/* base64 of the EK's or SRK's marshalled TPM2B_PUBLIC (created if needed). */
+static cp_result public_b64(const cp_tpm *tpm, cp_tpm_key which,
+                            char out[CP_TPM_PUBLIC_B64_MAX])
+{
+  uint8_t pub[CP_TPM_PUBLIC_MAX];
+  size_t len = 0, b64_len = 0;
+  cp_result r = cp_tpm_get_public(tpm, which, pub, sizeof pub, &len);
+
+  if (r == CP_OK)
+    r = cp_base64_encode(pub, len, out, CP_TPM_PUBLIC_B64_MAX, &b64_len);
+  return r;
 }
 
 /* 1 when the TPM holds an identity key, 0 when not, <0 (a cp_result) on error. */
@@ -39,7 +53,8 @@ static int has_identity(const cp_tpm *tpm)
   return r == CP_ERR_NOT_FOUND ? 0 : (int)r;
 }
 
-/* PUT register without Authorization; import the 401 challenge. */
+/* PUT register without Authorization (body with c's tpm keys); import the 401
+ * challenge. */
 static cp_result run_challenge(const cp_provision_config *c, const cp_tpm *tpm,
                                const cp_key *key, const cp_http_transport *given,
                                uint32_t timeout_ms, char key_name[CP_TPM_KEY_NAME_MAX],
@@ -60,8 +75,9 @@ static cp_result run_challenge(const cp_provision_config *c, const cp_tpm *tpm,
   if (r == CP_OK)
     r = cp_csr_to_base64(leg->csr, len, leg->csr_b64, sizeof leg->csr_b64, &blen);
   if (r == CP_OK)
-    r = cp_tpm_register_body(tpm, c->registration_id, leg->csr_b64, c->payload_json,
-                             leg->body, sizeof leg->body, &blen);
+    r = cp_prov_register_body_tpm(c->registration_id, c->tpm_endorsement_key_b64,
+                                  c->tpm_storage_root_key_b64, leg->csr_b64,
+                                  c->payload_json, leg->body, sizeof leg->body, &blen);
   if (r == CP_OK)
     r = cp_prov_http_register_path(c->id_scope, c->registration_id, leg->path,
                                    sizeof leg->path, &len);
@@ -127,6 +143,7 @@ cp_result cp_provision_tpm(const cp_provision_config *config, const cp_tpm *tpm,
 {
   cp_provision_config cfg;
   char key_name[CP_TPM_KEY_NAME_MAX] = CP_SAS_KEY_NAME;
+  char ek[CP_TPM_PUBLIC_B64_MAX], srk[CP_TPM_PUBLIC_B64_MAX];
   int64_t deadline, left;
   uint32_t requests = 0;
   cp_key key;
@@ -153,6 +170,18 @@ cp_result cp_provision_tpm(const cp_provision_config *config, const cp_tpm *tpm,
   cfg.onboarding = CP_ONBOARDING_TPM;
   cfg.signer = tpm_signer;
   cfg.signer_ctx = (void *)tpm;
+  /* every register body, challenge leg and signed legs, carries the same tpm
+   * member (protocol.md §5 steps 2 and 7) */
+  r = public_b64(tpm, CP_TPM_KEY_EK, ek);
+  if (r == CP_OK)
+    r = public_b64(tpm, CP_TPM_KEY_SRK, srk);
+  if (r != CP_OK) {
+    cp_error_detail_set(&result->error, "tpm", "reading the EK and SRK failed (%s)",
+                        cp_result_str(r));
+    return r;
+  }
+  cfg.tpm_endorsement_key_b64 = ek;
+  cfg.tpm_storage_root_key_b64 = srk;
   /* one operational key for both legs */
   if (cfg.key == NULL) {
     r = cp_key_generate_p384(&key);

@@ -43,6 +43,40 @@ cp_result cp_prov_client_init(cp_prov_client *client, const char *id_scope,
   return CP_OK;
 }
 
+cp_result cp_prov_client_set_tpm(cp_prov_client *client, const char *endorsement_key_b64,
+                                 const char *storage_root_key_b64)
+{
+  size_t len;
+
+  if (client == NULL || endorsement_key_b64 == NULL || endorsement_key_b64[0] == '\0' ||
+      storage_root_key_b64 == NULL || storage_root_key_b64[0] == '\0' ||
+      strlen(endorsement_key_b64) >= sizeof C(client)->tpm_ek ||
+      strlen(storage_root_key_b64) >= sizeof C(client)->tpm_srk)
+    return CP_ERR_INVALID_ARG;
+  if (C(client)->state != ST_SEND || C(client)->pending != CP_PROV_REQUEST_REGISTER)
+    return CP_ERR_STATE;
+  cp_str_copy(C(client)->tpm_ek, sizeof C(client)->tpm_ek, &len, endorsement_key_b64,
+              strlen(endorsement_key_b64));
+  cp_str_copy(C(client)->tpm_srk, sizeof C(client)->tpm_srk, &len, storage_root_key_b64,
+              strlen(storage_root_key_b64));
+  return CP_OK;
+}
+
+/* The register body: with the "tpm" member once cp_prov_client_set_tpm() ran. */
+static cp_result register_body(const cp_prov_client *client, char *out, size_t out_size,
+                               size_t *out_len)
+{
+  const char *csr = C(client)->csr_b64[0] ? C(client)->csr_b64 : NULL;
+  const char *payload = C(client)->payload[0] ? C(client)->payload : NULL;
+
+  if (C(client)->tpm_ek[0] != '\0')
+    return cp_prov_register_body_tpm(C(client)->registration_id, C(client)->tpm_ek,
+                                     C(client)->tpm_srk, csr, payload, out, out_size,
+                                     out_len);
+  return cp_prov_register_body(C(client)->registration_id, csr, payload, out, out_size,
+                               out_len);
+}
+
 cp_result cp_prov_client_next(cp_prov_client *client, cp_prov_step *step)
 {
   if (client == NULL || step == NULL || C(client)->state == 0)
@@ -98,10 +132,7 @@ cp_result cp_prov_client_mqtt_request(cp_prov_client *client, char *topic,
     char t[CP_PROV_TOPIC_MAX];
     r = cp_prov_mqtt_register_topic(rid, t, sizeof t, &len);
     if (r == CP_OK)
-      r = cp_prov_register_body(C(client)->registration_id,
-                                C(client)->csr_b64[0] ? C(client)->csr_b64 : NULL,
-                                C(client)->payload[0] ? C(client)->payload : NULL,
-                                payload, payload_size, payload_len);
+      r = register_body(client, payload, payload_size, payload_len);
     if (r == CP_OK)
       r = cp_str_copy(topic, topic_size, &len, t, strlen(t));
   } else {
@@ -136,10 +167,7 @@ cp_result cp_prov_client_http_request(cp_prov_client *client, const char **metho
   if (C(client)->pending == CP_PROV_REQUEST_REGISTER) {
     char b[CP_PROV_BODY_MAX];
     size_t blen;
-    r = cp_prov_register_body(C(client)->registration_id,
-                              C(client)->csr_b64[0] ? C(client)->csr_b64 : NULL,
-                              C(client)->payload[0] ? C(client)->payload : NULL, b,
-                              sizeof b, &blen);
+    r = register_body(client, b, sizeof b, &blen);
     if (r == CP_OK)
       r = cp_prov_http_register_path(C(client)->id_scope, C(client)->registration_id,
                                      path, path_size, &len);

@@ -1,4 +1,4 @@
-/* The DPS register body {"registrationId","csr","payload"} (protocol.md §1–§3). */
+/* The DPS register body {"registrationId","tpm","csr","payload"} (protocol.md §1–§3, §5). */
 #include "certpilot/cp_protocol.h"
 #include "certpilot/cp_provisioning.h"
 
@@ -6,11 +6,21 @@
 
 #include "cp_json_util.h"
 
-cp_result cp_prov_register_body(const char *registration_id, const char *csr_b64,
-                                const char *payload_json, char *out, size_t out_size,
-                                size_t *out_len)
+#define JSON_ENDORSEMENT_KEY "endorsementKey"
+#define JSON_STORAGE_ROOT_KEY "storageRootKey"
+
+static bool tpm_key_ok(const char *b64)
 {
-  cJSON *root, *payload = NULL;
+  return b64 != NULL && b64[0] != '\0' && strlen(b64) < CP_PROV_TPM_KEY_B64_MAX;
+}
+
+/* Members in the order the DPS SDKs send them: registrationId, tpm, csr, payload.
+ * ek/srk both NULL: no "tpm" member. */
+static cp_result build(const char *registration_id, const char *ek, const char *srk,
+                       const char *csr_b64, const char *payload_json, char *out,
+                       size_t out_size, size_t *out_len)
+{
+  cJSON *root, *tpm, *payload = NULL;
   cp_result r;
 
   if (registration_id == NULL || registration_id[0] == '\0' || out == NULL ||
@@ -24,19 +34,47 @@ cp_result cp_prov_register_body(const char *registration_id, const char *csr_b64
     }
   }
   root = cJSON_CreateObject();
-  if (root == NULL ||
-      cJSON_AddStringToObject(root, CP_JSON_REGISTRATION_ID, registration_id) == NULL ||
-      (csr_b64 != NULL && cJSON_AddStringToObject(root, CP_JSON_CSR, csr_b64) == NULL)) {
-    cJSON_Delete(payload);
-    cJSON_Delete(root);
-    return CP_ERR_NO_MEMORY;
+  r = root != NULL && cJSON_AddStringToObject(root, CP_JSON_REGISTRATION_ID,
+                                              registration_id) != NULL
+          ? CP_OK
+          : CP_ERR_NO_MEMORY;
+  if (r == CP_OK && ek != NULL) {
+    tpm = cJSON_AddObjectToObject(root, CP_JSON_TPM);
+    if (tpm == NULL || cJSON_AddStringToObject(tpm, JSON_ENDORSEMENT_KEY, ek) == NULL ||
+        cJSON_AddStringToObject(tpm, JSON_STORAGE_ROOT_KEY, srk) == NULL)
+      r = CP_ERR_NO_MEMORY;
   }
-  if (payload != NULL && !cJSON_AddItemToObject(root, CP_JSON_PAYLOAD, payload)) {
-    cJSON_Delete(payload);
-    cJSON_Delete(root);
-    return CP_ERR_NO_MEMORY;
+  if (r == CP_OK && csr_b64 != NULL &&
+      cJSON_AddStringToObject(root, CP_JSON_CSR, csr_b64) == NULL)
+    r = CP_ERR_NO_MEMORY;
+  if (r == CP_OK && payload != NULL) {
+    if (cJSON_AddItemToObject(root, CP_JSON_PAYLOAD, payload))
+      payload = NULL; /* owned by root now */
+    else
+      r = CP_ERR_NO_MEMORY;
   }
-  r = cp_json_print(root, out, out_size, out_len);
+  if (r == CP_OK)
+    r = cp_json_print(root, out, out_size, out_len);
+  cJSON_Delete(payload);
   cJSON_Delete(root);
   return r;
+}
+
+cp_result cp_prov_register_body(const char *registration_id, const char *csr_b64,
+                                const char *payload_json, char *out, size_t out_size,
+                                size_t *out_len)
+{
+  return build(registration_id, NULL, NULL, csr_b64, payload_json, out, out_size, out_len);
+}
+
+cp_result cp_prov_register_body_tpm(const char *registration_id,
+                                    const char *endorsement_key_b64,
+                                    const char *storage_root_key_b64, const char *csr_b64,
+                                    const char *payload_json, char *out, size_t out_size,
+                                    size_t *out_len)
+{
+  if (!tpm_key_ok(endorsement_key_b64) || !tpm_key_ok(storage_root_key_b64))
+    return CP_ERR_INVALID_ARG;
+  return build(registration_id, endorsement_key_b64, storage_root_key_b64, csr_b64,
+               payload_json, out, out_size, out_len);
 }

@@ -1,5 +1,6 @@
 /* DPS TPM registration pieces (protocol.md §5): register body with the EK and
- * SRK public parts, the 401 challenge reader, base64 import. */
+ * SRK public parts (built by cp_prov_register_body_tpm()), the 401 challenge
+ * reader, base64 import. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,12 @@
 #include "certpilot/cp_encoding.h"
 #include "certpilot/cp_log.h"
 #include "certpilot/cp_protocol.h"
+#include "certpilot/cp_provisioning.h"
 #include "certpilot/cp_tpm.h"
 
-#define JSON_ENDORSEMENT_KEY "endorsementKey"
-#define JSON_STORAGE_ROOT_KEY "storageRootKey"
+_Static_assert(CP_TPM_PUBLIC_B64_MAX == CP_PROV_TPM_KEY_B64_MAX,
+               "cp_provisioning.h must size TPM keys like cp_tpm.h");
+
 #define JSON_AUTHENTICATION_KEY "authenticationKey"
 #define JSON_KEY_NAME "keyName"
 
@@ -25,19 +28,12 @@ static cp_result public_b64(const cp_tpm *tpm, cp_tpm_key which, char *out)
   return r;
 }
 
-static cp_result add_string(cJSON *obj, const char *name, const char *value)
-{
-  return cJSON_AddStringToObject(obj, name, value) != NULL ? CP_OK : CP_ERR_NO_MEMORY;
-}
-
 cp_result cp_tpm_register_body(const cp_tpm *tpm, const char *registration_id,
                                const char *csr_b64, const char *payload_json,
                                char *out, size_t out_size, size_t *out_len)
 {
   char ek[CP_TPM_PUBLIC_B64_MAX], srk[CP_TPM_PUBLIC_B64_MAX];
-  cJSON *root = NULL, *tpm_obj = NULL, *payload = NULL;
-  char *text = NULL;
-  size_t len;
+  cJSON *payload;
   cp_result r;
 
   if (tpm == NULL || registration_id == NULL || registration_id[0] == '\0' ||
@@ -45,49 +41,19 @@ cp_result cp_tpm_register_body(const cp_tpm *tpm, const char *registration_id,
     return CP_ERR_INVALID_ARG;
   if (payload_json != NULL) {
     payload = cJSON_Parse(payload_json);
-    if (!cJSON_IsObject(payload)) {
-      cJSON_Delete(payload);
+    r = cJSON_IsObject(payload) ? CP_OK : CP_ERR_INVALID_ARG;
+    cJSON_Delete(payload);
+    if (r != CP_OK) {
       cp_log(CP_LOG_ERROR, "tpm: payload is not a JSON object");
-      return CP_ERR_INVALID_ARG;
+      return r;
     }
   }
   r = public_b64(tpm, CP_TPM_KEY_EK, ek);
   if (r == CP_OK)
     r = public_b64(tpm, CP_TPM_KEY_SRK, srk);
-  /* registrationId first, then tpm, as the DPS SDKs send them */
-  if (r == CP_OK && (root = cJSON_CreateObject()) == NULL)
-    r = CP_ERR_NO_MEMORY;
   if (r == CP_OK)
-    r = add_string(root, CP_JSON_REGISTRATION_ID, registration_id);
-  if (r == CP_OK && (tpm_obj = cJSON_AddObjectToObject(root, CP_JSON_TPM)) == NULL)
-    r = CP_ERR_NO_MEMORY;
-  if (r == CP_OK)
-    r = add_string(tpm_obj, JSON_ENDORSEMENT_KEY, ek);
-  if (r == CP_OK)
-    r = add_string(tpm_obj, JSON_STORAGE_ROOT_KEY, srk);
-  if (r == CP_OK && csr_b64 != NULL)
-    r = add_string(root, CP_JSON_CSR, csr_b64);
-  if (r == CP_OK && payload != NULL) {
-    if (cJSON_AddItemToObject(root, CP_JSON_PAYLOAD, payload))
-      payload = NULL;
-    else
-      r = CP_ERR_NO_MEMORY;
-  }
-  if (r == CP_OK && (text = cJSON_PrintUnformatted(root)) == NULL)
-    r = CP_ERR_NO_MEMORY;
-  if (r == CP_OK) {
-    len = strlen(text);
-    if (len + 1 > out_size) {
-      *out_len = len + 1;
-      r = CP_ERR_BUFFER_TOO_SMALL;
-    } else {
-      memcpy(out, text, len + 1);
-      *out_len = len;
-    }
-  }
-  free(text);
-  cJSON_Delete(root);
-  cJSON_Delete(payload);
+    r = cp_prov_register_body_tpm(registration_id, ek, srk, csr_b64, payload_json, out,
+                                  out_size, out_len);
   return r;
 }
 

@@ -56,8 +56,14 @@ extern "C" {
 #define CP_PROV_TOPIC_MAX 256          /**< enough for any DPS topic we build */
 #define CP_PROV_USERNAME_MAX 384       /**< enough for any DPS MQTT user name */
 #define CP_PROV_HTTP_PATH_MAX 640      /**< enough for any DPS HTTP path */
-/** Enough for the register body with the largest CSR and payload. */
-#define CP_PROV_BODY_MAX (CP_PROV_CSR_B64_MAX + CP_PROV_PAYLOAD_MAX + 512)
+/**
+ * base64 of one marshalled TPM2B_PUBLIC of at most 1024 bytes (the EK or SRK
+ * of a TPM register body, protocol.md §5) incl. NUL; equals CP_TPM_PUBLIC_B64_MAX.
+ */
+#define CP_PROV_TPM_KEY_B64_MAX (((1024 + 2) / 3) * 4 + 1)
+/** Enough for the register body with the largest CSR, payload and TPM keys. */
+#define CP_PROV_BODY_MAX \
+  (CP_PROV_CSR_B64_MAX + CP_PROV_PAYLOAD_MAX + 2 * CP_PROV_TPM_KEY_B64_MAX + 512)
 /** ClientVersion query value (URL-encoded "certpilot/0.1.0") appended to user names. */
 #define CP_PROV_CLIENT_VERSION "certpilot%2F0.1.0"
 
@@ -113,6 +119,26 @@ cp_result cp_prov_http_operation_path(const char *id_scope, const char *registra
 cp_result cp_prov_register_body(const char *registration_id, const char *csr_b64,
                                 const char *payload_json, char *out, size_t out_size,
                                 size_t *out_len);
+
+/**
+ * @brief TPM register body (protocol.md §3, §5 steps 2 and 7), members in this
+ *        order: {"registrationId":…,"tpm":{"endorsementKey":…,"storageRootKey":…},
+ *        "csr":…,"payload":…}. DPS expects this same body on the first PUT
+ *        (no Authorization) and on every PUT signed by the TPM identity key.
+ * @param endorsement_key_b64 base64 of the marshalled TPM2B_PUBLIC of the EK
+ *        (shorter than CP_PROV_TPM_KEY_B64_MAX), copied into the body as given.
+ * @param storage_root_key_b64 the same for the SRK.
+ * @param csr_b64 one-line base64 DER CSR, or NULL to omit "csr".
+ * @param payload_json a JSON object as text, or NULL to omit "payload".
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL/empty registration id, EK or SRK
+ *         NULL, empty or not shorter than CP_PROV_TPM_KEY_B64_MAX, payload not
+ *         a JSON object); CP_ERR_BUFFER_TOO_SMALL; CP_ERR_NO_MEMORY.
+ */
+cp_result cp_prov_register_body_tpm(const char *registration_id,
+                                    const char *endorsement_key_b64,
+                                    const char *storage_root_key_b64, const char *csr_b64,
+                                    const char *payload_json, char *out, size_t out_size,
+                                    size_t *out_len);
 
 /* ----------------------------------------------------------------- parsers */
 
@@ -225,13 +251,15 @@ typedef struct cp_prov_step {
   const cp_error_detail *detail; /**< points into the client; valid until the next call */
 } cp_prov_step;
 
-/** Registration context. Caller-owned (about 25 KB); members are private. */
+/** Registration context. Caller-owned (about 28 KB); members are private. */
 typedef struct cp_prov_client {
   struct {
     char id_scope[CP_PROV_ID_SCOPE_MAX];
     char registration_id[CP_PROV_REG_ID_MAX];
     char csr_b64[CP_PROV_CSR_B64_MAX];
     char payload[CP_PROV_PAYLOAD_MAX];
+    char tpm_ek[CP_PROV_TPM_KEY_B64_MAX];  /* "" unless cp_prov_client_set_tpm() */
+    char tpm_srk[CP_PROV_TPM_KEY_B64_MAX];
     int state;
     cp_prov_request pending;
     uint32_t rid_counter;
@@ -256,6 +284,21 @@ typedef struct cp_prov_client {
 cp_result cp_prov_client_init(cp_prov_client *client, const char *id_scope,
                               const char *registration_id, const char *csr_b64,
                               const char *payload_json);
+
+/**
+ * @brief Make every register request of @p client a TPM one: its body gets the
+ *        member "tpm":{"endorsementKey":…,"storageRootKey":…} (see
+ *        cp_prov_register_body_tpm()), on MQTT and HTTPS, first send and any
+ *        resend alike. Polls are unchanged. Call after cp_prov_client_init(),
+ *        before the register request is built. Both strings are copied.
+ * @param endorsement_key_b64 base64 marshalled TPM2B_PUBLIC of the EK.
+ * @param storage_root_key_b64 base64 marshalled TPM2B_PUBLIC of the SRK.
+ * @return CP_OK; CP_ERR_INVALID_ARG (NULL client, NULL/empty key, a key not
+ *         shorter than CP_PROV_TPM_KEY_B64_MAX; the client is unchanged);
+ *         CP_ERR_STATE (uninitialised client, or no register request pending).
+ */
+cp_result cp_prov_client_set_tpm(cp_prov_client *client, const char *endorsement_key_b64,
+                                 const char *storage_root_key_b64);
 
 /**
  * @brief What to do now. Never fails for an initialised client.

@@ -144,8 +144,10 @@ cp_result cp_tpm_hmac_sha256(const cp_tpm *tpm, const uint8_t *data,
 /**
  * @brief The TPM register body (protocol.md §3, §5 step 2):
  *        {"registrationId":…,"tpm":{"endorsementKey":b64,"storageRootKey":b64},
- *         "csr":…,"payload":…}. The same body is sent before and after the
- *        challenge. EK and SRK are read (created if needed) through @p tpm.
+ *         "csr":…,"payload":…}, built by cp_prov_register_body_tpm(). The same
+ *        body is sent before and after the challenge (cp_provision_tpm() passes
+ *        the EK and SRK to the signed legs with cp_prov_client_set_tpm()).
+ *        EK and SRK are read (created if needed) through @p tpm.
  * @param csr_b64 one-line base64 DER CSR, or NULL to omit "csr".
  * @param payload_json a JSON object as text, or NULL to omit "payload".
  * @param[out] out NUL-terminated JSON; @p out_len its length without the NUL.

@@ -35,14 +35,37 @@ typedef struct fixture {
   cp_provision_result res;
 } fixture;
 
-static void enroll(fixture *f)
+/* The device's EK as the register body carries it (base64 TPM2B_PUBLIC). */
+static void own_ek(fixture *f, char ek_b64[CP_TPM_PUBLIC_B64_MAX])
 {
   uint8_t ek[CP_TPM_PUBLIC_MAX];
-  char ek_b64[CP_TPM_PUBLIC_B64_MAX], body[2048];
   size_t len = 0;
 
   assert_int_equal(cp_tpm_get_public(&f->tpm, CP_TPM_KEY_EK, ek, sizeof ek, &len), CP_OK);
-  assert_int_equal(cp_base64_encode(ek, len, ek_b64, sizeof ek_b64, &len), CP_OK);
+  assert_int_equal(cp_base64_encode(ek, len, ek_b64, CP_TPM_PUBLIC_B64_MAX, &len), CP_OK);
+}
+
+/* Every signed PUT register carried the device's EK (and an SRK), as the
+ * unsigned challenge PUT did: Azure DPS expects the same body (protocol.md §5 step 7). */
+static void assert_signed_puts_carry_tpm(const fixture *f, const char *ek_b64, int at_least)
+{
+  assert_true(f->br.authorized_registers >= at_least);
+  assert_int_equal(f->br.authorized_with_tpm, f->br.authorized_registers);
+  assert_string_equal(f->br.auth_ek, ek_b64);
+}
+
+static void reset_counts(fixture *f)
+{
+  f->br.requests = f->br.unauthenticated = f->br.challenges = 0;
+  f->br.authorized_registers = f->br.authorized_with_tpm = 0;
+  f->br.unauth_ek[0] = f->br.auth_ek[0] = '\0';
+}
+
+static void enroll(fixture *f)
+{
+  char ek_b64[CP_TPM_PUBLIC_B64_MAX], body[2048];
+
+  own_ek(f, ek_b64);
   snprintf(body, sizeof body,
            "{\"id\":\"%s\",\"kind\":\"individual\",\"attestation\":\"tpm\","
            "\"endorsementKey\":\"%s\",\"policy\":\"p1\",\"hub\":\"hub1\"}", REG_ID, ek_b64);
@@ -87,10 +110,15 @@ static int teardown(void **state)
 static void test_cp_provision_tpm_fresh_tpm_challenge_then_assigned(void **state)
 {
   fixture *f = *state;
+  char ek[CP_TPM_PUBLIC_B64_MAX];
 
   enroll(f);
+  own_ek(f, ek);
   assert_int_equal(cp_provision_tpm(&f->cfg, &f->tpm, &f->tr, &f->res), CP_OK);
   assert_string_equal(f->res.device_id, REG_ID);
+  /* the challenge PUT and the signed PUT carry the same tpm.endorsementKey */
+  assert_string_equal(f->br.unauth_ek, ek);
+  assert_signed_puts_carry_tpm(f, f->br.unauth_ek, 1);
   assert_string_equal(f->res.assigned_hub, "hub1");
   assert_non_null(strstr(f->res.chain_pem, "BEGIN CERTIFICATE"));
   assert_int_equal(f->br.challenges, 1);
@@ -102,17 +130,19 @@ static void test_cp_provision_tpm_fresh_tpm_challenge_then_assigned(void **state
 static void test_cp_provision_tpm_renewal_reuses_identity_key(void **state)
 {
   fixture *f = *state;
-  char first_chain[512];
+  char first_chain[512], ek[CP_TPM_PUBLIC_B64_MAX];
 
   enroll(f);
+  own_ek(f, ek);
   assert_int_equal(cp_provision_tpm(&f->cfg, &f->tpm, &f->tr, &f->res), CP_OK);
   memcpy(first_chain, f->res.chain_pem, sizeof first_chain - 1);
   first_chain[sizeof first_chain - 1] = '\0';
   cp_key_wipe(&f->res.key);
-  f->br.requests = f->br.unauthenticated = f->br.challenges = 0;
+  reset_counts(f);
   assert_int_equal(cp_provision_tpm(&f->cfg, &f->tpm, &f->tr, &f->res), CP_OK);
   assert_int_equal(f->br.challenges, 0);
   assert_int_equal(f->br.unauthenticated, 0);
+  assert_signed_puts_carry_tpm(f, ek, 1); /* renewal skips the challenge, not the tpm member */
   assert_memory_not_equal(first_chain, f->res.chain_pem, sizeof first_chain - 1); /* new leaf */
   assert_int_equal(tu_count(f->br.svc, "issued"), 2);
 }
@@ -143,10 +173,12 @@ static void test_cp_provision_tpm_server_rotated_key_rechallenges_once(void **st
     assert_int_equal(resp.status, 401);
     cps_prov_response_free(&resp);
   }
-  f->br.requests = f->br.unauthenticated = f->br.challenges = 0;
+  reset_counts(f);
   assert_int_equal(cp_provision_tpm(&f->cfg, &f->tpm, &f->tr, &f->res), CP_OK);
   assert_int_equal(f->br.challenges, 1);
   assert_int_equal(f->br.unauthenticated, 1);
+  /* the refused signed PUT, then the one after the new challenge */
+  assert_signed_puts_carry_tpm(f, f->br.unauth_ek, 2);
 }
 
 static void test_cp_provision_tpm_ek_not_enrolled_returns_unauthorized(void **state)

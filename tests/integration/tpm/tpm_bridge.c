@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cps_prov.h"
 #include "tpm_bridge.h"
 
@@ -17,6 +19,21 @@ static const char *header(const cp_http_request *rq, const char *name)
     if (strcmp(rq->headers[i].name, name) == 0)
       return rq->headers[i].value;
   return NULL;
+}
+
+/* Copy tpm.endorsementKey of a register body into @p ek ("" when absent);
+ * 1 when both tpm.endorsementKey and tpm.storageRootKey are strings. */
+static int body_tpm(const char *body, size_t len, char *ek, size_t ek_size)
+{
+  cJSON *root = cJSON_ParseWithLength(body, len);
+  const cJSON *tpm = cJSON_GetObjectItemCaseSensitive(root, "tpm");
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(tpm, "endorsementKey");
+  const cJSON *srk = cJSON_GetObjectItemCaseSensitive(tpm, "storageRootKey");
+  int both = cJSON_IsString(e) && cJSON_IsString(srk);
+
+  snprintf(ek, ek_size, "%s", cJSON_IsString(e) ? e->valuestring : "");
+  cJSON_Delete(root);
+  return both;
 }
 
 /* "/{scope}/registrations/{id}/register?api-version=V" or ".../operations/{op}?…" */
@@ -56,6 +73,12 @@ static cp_result bridge_request(void *ctx, const cp_http_request *rq, cp_http_re
     b->unauthenticated++;
   if (rq->body_len > 0 && strstr(rq->body, "\"endorsementKey\"") != NULL)
     b->with_tpm_body++;
+  if (op == NULL && preq.authorization == NULL) {
+    body_tpm(rq->body, rq->body_len, b->unauth_ek, sizeof b->unauth_ek);
+  } else if (op == NULL) {
+    b->authorized_registers++;
+    b->authorized_with_tpm += body_tpm(rq->body, rq->body_len, b->auth_ek, sizeof b->auth_ek);
+  }
   if (op != NULL)
     assert_int_equal(cps_prov_operation_status(b->svc, &preq, &presp), CPS_OK);
   else

@@ -13,6 +13,10 @@ typedef struct bridge {
   int unauthenticated; /**< requests without Authorization */
   int with_tpm_body;   /**< bodies carrying tpm.endorsementKey */
   int challenges;      /**< 401 replies with an authenticationKey */
+  int authorized_registers; /**< PUT register requests with Authorization */
+  int authorized_with_tpm;  /**< … whose body has tpm.endorsementKey and tpm.storageRootKey */
+  char unauth_ek[2048];     /**< tpm.endorsementKey of the last PUT without Authorization */
+  char auth_ek[2048];       /**< tpm.endorsementKey of the last PUT with Authorization */
 } bridge;
 
 /** Point @p t at @p b (both caller-owned). */

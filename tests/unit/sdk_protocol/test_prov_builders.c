@@ -116,6 +116,74 @@ static void test_cp_prov_register_body_quotes_escaped(void **state)
   assert_string_equal(out, "{\"registrationId\":\"a\\\"b\"}");
 }
 
+#define TPM_EK "RUtQVUI="  /* stand-ins for base64 TPM2B_PUBLIC blobs */
+#define TPM_SRK "U1JLUFVC"
+
+static void test_cp_prov_register_body_tpm_tpm_member_between_id_and_csr(void **state)
+{
+  char out[CP_PROV_BODY_MAX];
+  size_t len = 0;
+  const char *want = "{\"registrationId\":\"dev-1\",\"tpm\":{\"endorsementKey\":\"" TPM_EK
+                     "\",\"storageRootKey\":\"" TPM_SRK "\"},\"csr\":\"TUlJQg==\","
+                     "\"payload\":{\"model\":\"x\"}}";
+
+  (void)state;
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, TPM_SRK, "TUlJQg==",
+                                             "{\"model\":\"x\"}", out, sizeof out, &len),
+                   CP_OK);
+  assert_string_equal(out, want);
+  assert_int_equal(len, strlen(want));
+  /* without csr and payload: registrationId and tpm only */
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, TPM_SRK, NULL, NULL, out,
+                                             sizeof out, &len), CP_OK);
+  assert_string_equal(out, "{\"registrationId\":\"dev-1\",\"tpm\":{\"endorsementKey\":\""
+                           TPM_EK "\",\"storageRootKey\":\"" TPM_SRK "\"}}");
+}
+
+static void test_cp_prov_register_body_tpm_missing_or_oversized_key_invalid_arg(void **state)
+{
+  static char big[CP_PROV_TPM_KEY_B64_MAX + 1];
+  char out[CP_PROV_BODY_MAX];
+  size_t len = 7;
+
+  (void)state;
+  memset(big, 'A', CP_PROV_TPM_KEY_B64_MAX);
+  big[CP_PROV_TPM_KEY_B64_MAX] = '\0'; /* one too long */
+  memset(out, 'x', sizeof out);
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", NULL, TPM_SRK, NULL, NULL, out,
+                                             sizeof out, &len), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, "", NULL, NULL, out,
+                                             sizeof out, &len), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", big, TPM_SRK, NULL, NULL, out,
+                                             sizeof out, &len), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_register_body_tpm("", TPM_EK, TPM_SRK, NULL, NULL, out,
+                                             sizeof out, &len), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, TPM_SRK, NULL, "[1]", out,
+                                             sizeof out, &len), CP_ERR_INVALID_ARG);
+  assert_int_equal(out[0], 'x');
+  assert_int_equal(len, 7);
+  /* the longest accepted key fits CP_PROV_BODY_MAX together with EK, CSR, payload */
+  big[CP_PROV_TPM_KEY_B64_MAX - 1] = '\0';
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", big, big, NULL, NULL, out, sizeof out,
+                                             &len), CP_OK);
+  assert_int_equal(len, strlen(out));
+}
+
+static void test_cp_prov_register_body_tpm_small_buffer_untouched_and_reports_size(void **state)
+{
+  char out[32], full[CP_PROV_BODY_MAX];
+  size_t need = 0, len = 0;
+
+  (void)state;
+  memset(out, 'x', sizeof out);
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, TPM_SRK, NULL, NULL, out,
+                                             sizeof out, &need), CP_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(out[0], 'x');
+  assert_int_equal(cp_prov_register_body_tpm("dev-1", TPM_EK, TPM_SRK, NULL, NULL, full,
+                                             sizeof full, &len), CP_OK);
+  assert_int_equal(need, len + 1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -128,6 +196,9 @@ int main(void)
     cmocka_unit_test(test_cp_prov_register_body_without_csr_omits_member),
     cmocka_unit_test(test_cp_prov_register_body_payload_not_object_invalid_arg),
     cmocka_unit_test(test_cp_prov_register_body_quotes_escaped),
+    cmocka_unit_test(test_cp_prov_register_body_tpm_tpm_member_between_id_and_csr),
+    cmocka_unit_test(test_cp_prov_register_body_tpm_missing_or_oversized_key_invalid_arg),
+    cmocka_unit_test(test_cp_prov_register_body_tpm_small_buffer_untouched_and_reports_size),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

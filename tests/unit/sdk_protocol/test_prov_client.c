@@ -281,6 +281,75 @@ static void test_cp_prov_client_request_buffer_small_state_unchanged(void **stat
   assert_int_equal(next().action, CP_PROV_ACTION_SEND);
 }
 
+#define TPM_EK "RUtQVUI="
+#define TPM_SRK "U1JLUFVC"
+#define TPM_BODY "{\"registrationId\":\"dev-1\",\"tpm\":{\"endorsementKey\":\"" TPM_EK \
+                 "\",\"storageRootKey\":\"" TPM_SRK "\"},\"csr\":\"TUlJQg==\"}"
+
+static void test_cp_prov_client_set_tpm_every_register_carries_tpm_poll_empty(void **state)
+{
+  char path[CP_PROV_HTTP_PATH_MAX], body[CP_PROV_BODY_MAX];
+  char topic[CP_PROV_TOPIC_MAX], payload[CP_PROV_BODY_MAX];
+  const char *method = NULL;
+  size_t blen, plen;
+
+  (void)state;
+  start();
+  assert_int_equal(cp_prov_client_set_tpm(&client, TPM_EK, TPM_SRK), CP_OK);
+  /* HTTPS: first PUT, a throttled reply, the resent PUT, then the poll */
+  assert_int_equal(cp_prov_client_http_request(&client, &method, path, sizeof path, body,
+                                               sizeof body, &blen), CP_OK);
+  assert_string_equal(method, "PUT");
+  assert_string_equal(body, TPM_BODY);
+  assert_int_equal(cp_prov_client_on_http_response(&client, 429, "0", "{}", 2), CP_OK);
+  assert_int_equal(next().action, CP_PROV_ACTION_WAIT);
+  assert_int_equal(next().request, CP_PROV_REQUEST_REGISTER);
+  memset(body, 0, sizeof body);
+  assert_int_equal(cp_prov_client_http_request(&client, &method, path, sizeof path, body,
+                                               sizeof body, &blen), CP_OK);
+  assert_string_equal(method, "PUT");
+  assert_string_equal(body, TPM_BODY);
+  assert_int_equal(blen, strlen(TPM_BODY));
+  assert_int_equal(cp_prov_client_on_http_response(&client, 202, "0", BODY_202_ASSIGNING,
+                                                   strlen(BODY_202_ASSIGNING)), CP_OK);
+  assert_int_equal(next().action, CP_PROV_ACTION_WAIT);
+  assert_int_equal(cp_prov_client_http_request(&client, &method, path, sizeof path, body,
+                                               sizeof body, &blen), CP_OK);
+  assert_string_equal(method, "GET");
+  assert_int_equal(blen, 0);
+  /* MQTT register payload is the same body */
+  start();
+  assert_int_equal(cp_prov_client_set_tpm(&client, TPM_EK, TPM_SRK), CP_OK);
+  mqtt_send(topic, sizeof topic, payload, &plen);
+  assert_string_equal(payload, TPM_BODY);
+  /* and without cp_prov_client_set_tpm() the body has no tpm member */
+  start();
+  mqtt_send(topic, sizeof topic, payload, &plen);
+  assert_string_equal(payload, "{\"registrationId\":\"dev-1\",\"csr\":\"TUlJQg==\"}");
+}
+
+static void test_cp_prov_client_set_tpm_bad_key_or_late_call_fails_body_unchanged(void **state)
+{
+  static char big[CP_PROV_TPM_KEY_B64_MAX + 1];
+  char path[CP_PROV_HTTP_PATH_MAX], body[CP_PROV_BODY_MAX];
+  const char *method;
+  size_t blen;
+
+  (void)state;
+  memset(big, 'A', CP_PROV_TPM_KEY_B64_MAX);
+  big[CP_PROV_TPM_KEY_B64_MAX] = '\0';
+  start();
+  assert_int_equal(cp_prov_client_set_tpm(NULL, TPM_EK, TPM_SRK), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_client_set_tpm(&client, NULL, TPM_SRK), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_client_set_tpm(&client, TPM_EK, ""), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_client_set_tpm(&client, TPM_EK, big), CP_ERR_INVALID_ARG);
+  assert_int_equal(cp_prov_client_http_request(&client, &method, path, sizeof path, body,
+                                               sizeof body, &blen), CP_OK);
+  assert_null(strstr(body, "\"tpm\""));
+  /* the register request is out: too late */
+  assert_int_equal(cp_prov_client_set_tpm(&client, TPM_EK, TPM_SRK), CP_ERR_STATE);
+}
+
 static void test_cp_prov_client_init_bad_args_invalid_arg(void **state)
 {
   char long_id[CP_PROV_REG_ID_MAX + 8];
@@ -310,6 +379,8 @@ int main(void)
     cmocka_unit_test(test_cp_prov_client_http_register_poll_assigned),
     cmocka_unit_test(test_cp_prov_client_requests_out_of_order_state_error),
     cmocka_unit_test(test_cp_prov_client_request_buffer_small_state_unchanged),
+    cmocka_unit_test(test_cp_prov_client_set_tpm_every_register_carries_tpm_poll_empty),
+    cmocka_unit_test(test_cp_prov_client_set_tpm_bad_key_or_late_call_fails_body_unchanged),
     cmocka_unit_test(test_cp_prov_client_init_bad_args_invalid_arg),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

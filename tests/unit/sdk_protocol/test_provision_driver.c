@@ -307,6 +307,82 @@ static void test_cp_provision_tpm_signer_signs_the_sas(void **state)
   assert_non_null(strstr(fk.password, "sig=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s%3D"));
 }
 
+#define TPM_EK "RUtQVUI="
+#define TPM_SRK "U1JLUFVC"
+
+static void test_cp_provision_https_tpm_keys_in_every_register_body_not_in_poll(void **state)
+{
+  static const reply r[] = {{429, 0, "{}"}, {202, 0, BODY_202_ASSIGNING},
+                            {200, -1, BODY_200_FAILED}};
+  cp_provision_config c = sym_config();
+  char seen[256] = "";
+  const char *tpm_member = "\"tpm\":{\"endorsementKey\":\"" TPM_EK
+                           "\",\"storageRootKey\":\"" TPM_SRK "\"}";
+
+  (void)state;
+  c.transport = CP_PROVISION_HTTPS;
+  c.onboarding = CP_ONBOARDING_TPM;
+  c.symmetric_key = NULL;
+  c.signer = fixed_signer;
+  c.signer_ctx = seen;
+  c.tpm_endorsement_key_b64 = TPM_EK;
+  c.tpm_storage_root_key_b64 = TPM_SRK;
+  script(r, 3);
+  assert_int_equal(cp_provision_with(&c, &fakes, &res), CP_ERR_REFUSED);
+  assert_int_equal(fk.sent, 3);
+  /* both PUTs: signed, same body, tpm right after registrationId, then csr */
+  assert_string_equal(fk.methods[0], "PUT");
+  assert_string_equal(fk.methods[1], "PUT");
+  assert_true(strncmp(fk.auth[1], "SharedAccessSignature sr=", 25) == 0);
+  assert_true(strncmp(fk.payloads[0], "{\"registrationId\":\"dev-1\",", 26) == 0);
+  assert_true(strncmp(fk.payloads[0] + 26, tpm_member, strlen(tpm_member)) == 0);
+  assert_true(strncmp(fk.payloads[0] + 26 + strlen(tpm_member), ",\"csr\":\"", 8) == 0);
+  assert_string_equal(fk.payloads[0], fk.payloads[1]);
+  /* the poll has no body */
+  assert_string_equal(fk.methods[2], "GET");
+  assert_string_equal(fk.payloads[2], "");
+}
+
+static void test_cp_provision_https_symmetric_body_has_no_tpm_member(void **state)
+{
+  static const reply r[] = {{202, 0, BODY_202_ASSIGNING}, {200, -1, BODY_200_FAILED}};
+  cp_provision_config c = sym_config();
+
+  (void)state;
+  c.transport = CP_PROVISION_HTTPS;
+  script(r, 2);
+  assert_int_equal(cp_provision_with(&c, &fakes, &res), CP_ERR_REFUSED);
+  assert_true(strncmp(fk.payloads[0], "{\"registrationId\":\"dev-1\",\"csr\":\"",
+                      strlen("{\"registrationId\":\"dev-1\",\"csr\":\"")) == 0);
+  assert_null(strstr(fk.payloads[0], "tpm"));
+}
+
+static void test_cp_provision_tpm_keys_half_set_or_not_tpm_config_error(void **state)
+{
+  cp_provision_config c;
+  char seen[256];
+
+  (void)state;
+  script(NULL, 0);
+  c = sym_config();
+  c.tpm_endorsement_key_b64 = TPM_EK;
+  c.tpm_storage_root_key_b64 = TPM_SRK;
+  assert_int_equal(cp_provision_with(&c, &fakes, &res), CP_ERR_CONFIG);
+  assert_string_equal(res.error.field, "tpm_endorsement_key_b64");
+  c.onboarding = CP_ONBOARDING_TPM;
+  c.symmetric_key = NULL;
+  c.signer = fixed_signer;
+  c.signer_ctx = seen;
+  c.tpm_storage_root_key_b64 = NULL;
+  assert_int_equal(cp_provision_with(&c, &fakes, &res), CP_ERR_CONFIG);
+  assert_string_equal(res.error.field, "tpm_storage_root_key_b64");
+  c.tpm_storage_root_key_b64 = TPM_SRK;
+  c.tpm_endorsement_key_b64 = "";
+  assert_int_equal(cp_provision_with(&c, &fakes, &res), CP_ERR_CONFIG);
+  assert_string_equal(res.error.field, "tpm_endorsement_key_b64");
+  assert_int_equal(fk.sent, 0);
+}
+
 static void test_cp_provision_bad_configuration_named(void **state)
 {
   cp_provision_config c;
@@ -345,6 +421,9 @@ int main(void)
     cmocka_unit_test(test_cp_provision_silent_server_times_out_within_deadline),
     cmocka_unit_test(test_cp_provision_https_failed_registration_refused_with_error_code),
     cmocka_unit_test(test_cp_provision_tpm_signer_signs_the_sas),
+    cmocka_unit_test(test_cp_provision_https_tpm_keys_in_every_register_body_not_in_poll),
+    cmocka_unit_test(test_cp_provision_https_symmetric_body_has_no_tpm_member),
+    cmocka_unit_test(test_cp_provision_tpm_keys_half_set_or_not_tpm_config_error),
     cmocka_unit_test(test_cp_provision_bad_configuration_named),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

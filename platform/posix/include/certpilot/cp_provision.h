@@ -62,6 +62,14 @@ typedef struct cp_provision_config {
   cp_hmac_signer_fn signer;    /**< TPM kind: computes the SAS HMAC */
   void *signer_ctx;
   const char *signer_key_name; /**< "skn" for the signer's tokens; NULL: "registration" */
+  /**
+   * TPM kind only: base64 marshalled TPM2B_PUBLIC of the EK and of the SRK.
+   * When set (both or neither), every register request carries
+   * "tpm":{"endorsementKey":…,"storageRootKey":…} (protocol.md §5 step 7);
+   * NULL: no "tpm" member. cp_provision_tpm() sets them from the TPM.
+   */
+  const char *tpm_endorsement_key_b64;
+  const char *tpm_storage_root_key_b64; /**< see tpm_endorsement_key_b64 */
   const char *trust_bundle_path; /**< PEM CAs for the server's TLS certificate; NULL: system */
   const char *chain_anchor_path; /**< optional PEM root the issued chain must lead to */
   const cp_key *key;           /**< operational key to certify; NULL: a fresh P-384 key */
@@ -94,7 +102,8 @@ typedef struct cp_provision_result {
  * @param[out] result filled; on failure only status, requests and error are meaningful
  *             (the key and chain are wiped).
  * @return CP_OK (assigned, chain verified);
- *         CP_ERR_CONFIG (a missing or inconsistent setting; error.field names it);
+ *         CP_ERR_CONFIG (a missing or inconsistent setting, e.g. only one TPM
+ *         key, or TPM keys without TPM onboarding; error.field names it);
  *         CP_ERR_UNSUPPORTED (TPM without a signer);
  *         CP_ERR_TRANSPORT, CP_ERR_TLS (error.message has the verify reason);
  *         CP_ERR_UNAUTHORIZED (401 or CONNACK not authorized); CP_ERR_REFUSED

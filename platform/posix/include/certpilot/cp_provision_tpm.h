@@ -9,8 +9,10 @@
  *     "storageRootKey"},"csr"}; the server answers 401 with
  *     `authenticationKey`, which is activated and imported into the TPM.
  *  2. cp_provision_with() with onboarding CP_ONBOARDING_TPM: the SAS of every
- *     request is signed by TPM2_HMAC with the identity key; 202 → poll →
- *     assigned; the issued chain is verified against the operational key.
+ *     request is signed by TPM2_HMAC with the identity key, and the register
+ *     PUT resends the same "tpm" member (EK and SRK read once, at the start);
+ *     202 → poll → assigned; the issued chain is verified against the
+ *     operational key.
  *  3. Renewal: a TPM that already holds an identity key skips step 1. If the
  *     server refuses it (401), step 1 runs once and step 2 is retried.
  * The same operational key is certified in both legs (config->key, or one
@@ -29,8 +31,9 @@ extern "C" {
 /**
  * @brief Provision with TPM attestation (blocking).
  * @param config as for cp_provision(); transport must be CP_PROVISION_HTTPS
- *        (DPS offers TPM only there); onboarding, signer, signer_ctx and
- *        signer_key_name are set here (the caller's values are ignored).
+ *        (DPS offers TPM only there); onboarding, signer, signer_ctx,
+ *        signer_key_name, tpm_endorsement_key_b64 and tpm_storage_root_key_b64
+ *        are set here from @p tpm (the caller's values are ignored).
  * @param tpm the TPM port (e.g. cp_posix_tpm_interface()); borrowed.
  * @param transports optional (NULL: libcurl), as cp_provision_with().
  * @param[out] result as cp_provision(); `requests` counts the challenge too.
