@@ -1,6 +1,6 @@
 /*
  * bench_hub: latency of the MQTT side of the reference server, measured in one
- * run on loopback (not a ctest test; see docs/benchmarks/server-hub.md).
+ * run on loopback (not a ctest test; see docs/benchmarks.md).
  * For each reply QoS (1, then 0) a fresh server + broker is started and we time:
  *   1. DPS registration with a CSR (SAS): MQTT over TLS vs MQTT over WebSockets
  *   2. hub CONNECT with the issued chain (TLS handshake + acceptance check)
