@@ -175,6 +175,10 @@ static int cmd_inspect(const char *path) {
 int main(int argc, char **argv) {
   const char *config = NULL, *run_dir = NULL;
   int c;
+  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+    usage(stdout);
+    return 0;
+  }
   while ((c = getopt(argc, argv, "+c:r:h")) != -1) {
     switch (c) {
     case 'c': config = optarg; break;
