@@ -1,7 +1,9 @@
 /* SQLite store: open, schema, transactions, meta. */
 #include "cps_store.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,14 +56,39 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS token(name TEXT PRIMARY KEY, role TEXT NOT NULL,"
     " hash BLOB NOT NULL UNIQUE, created INTEGER NOT NULL);";
 
+/* Serialises create_private() between threads (see there). */
+static pthread_mutex_t create_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Create @p path 0600 if it does not exist, so that keys in it are never
+ * world-readable (SQLite gives -wal and -shm the database file's mode).
+ *
+ * An EXISTING database file must never be open()ed and close()d here: POSIX
+ * record locks belong to the process, and closing ANY descriptor of the file
+ * drops every lock the process holds on it, including the SHARED lock that
+ * each SQLite connection of this process (other services, other threads, the
+ * twin store) keeps on a WAL database. Another process (the broker's plugin)
+ * then believes it is the last user when it closes its connection: it
+ * checkpoints and deletes the -wal and -shm files that our connections still
+ * use, and both processes go on with different WALs ("database disk image is
+ * malformed", lost writes). O_EXCL only creates: on an existing file no
+ * descriptor is opened. A file it does create is new and unlocked; the mutex
+ * keeps another cps_store_open() of this process from connecting to it
+ * before our descriptor is closed.
+ */
+static cps_result create_private(const char *path, cps_error *err) {
+  pthread_mutex_lock(&create_mu);
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int e = errno;
+  if (fd >= 0) close(fd);
+  pthread_mutex_unlock(&create_mu);
+  if (fd >= 0 || e == EEXIST) return CPS_OK;
+  return cps_fail(err, CPS_ERR_IO, "store: cannot create %s: %s", path, strerror(e));
+}
+
 cps_result cps_store_open(const char *path, cps_store **out, cps_error *err) {
   if (!path || !*path) return cps_fail(err, CPS_ERR_INVALID, "store: no database path");
-  if (strcmp(path, ":memory:") != 0) {
-    /* Create the file 0600 ourselves so keys in it are never world-readable. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return cps_fail(err, CPS_ERR_IO, "store: cannot open %s", path);
-    close(fd);
-  }
+  if (strcmp(path, ":memory:") != 0 && create_private(path, err) != CPS_OK) return CPS_ERR_IO;
   cps_store *st = calloc(1, sizeof *st);
   if (!st) return CPS_ERR_NOMEM;
   if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

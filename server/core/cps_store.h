@@ -35,7 +35,9 @@ typedef struct cps_store cps_store;
 
 /**
  * @brief Open (creating if needed, mode 0600) the database at @p path, enable WAL and
- *        foreign keys, and create the schema if missing.
+ *        foreign keys, and create the schema if missing. An existing file is opened by
+ *        SQLite only (never open()/close()d here: that would drop the POSIX locks of the
+ *        process's other connections; see docs/server.md, "For the hub").
  * @param path file path; ":memory:" works for unit tests.
  * @param out  receives a new store on success (free with cps_store_close()); untouched on failure.
  * @return CPS_OK, CPS_ERR_STORE (cannot open / schema error, detail in @p err), CPS_ERR_NOMEM.
