@@ -1,11 +1,12 @@
 /*
  * End to end: the SDK's cp_provision() and hub client against the reference
  * server (core + supervised mosquitto with our plugin) on free loopback ports.
- * Matrix {MQTT, WSS} x {symmetric individual, symmetric group, X.509}, less
- * WSS x X.509, which the reference server's SAS-only WebSockets listener cannot take:
+ * Matrix {MQTT, WSS, HTTPS} x {symmetric individual, symmetric group, X.509}:
  * provision, `openssl verify` the chain, hub connect, report the twin, read it
  * back on the server side; plus server down, wrong key, disabled enrollment,
- * retry-after honoured, desired-property callback.
+ * retry-after honoured, desired-property callback. WSS x X.509 runs against a
+ * second broker on the same store with the WebSockets client-certificate
+ * listener (mqtt-wss-cert-port), which is off in it_env_start().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +37,9 @@ static it_env env;
 static int https_port;
 static cp_provision_result res; /* large */
 static cp_hub_client hub;       /* large */
+static hub_broker *wss_cert_broker; /* started by the WSS x X.509 test */
+static cps_service *wss_cert_trust; /* its trust source (one service per watcher) */
+static int wss_cert_port;           /* its mqtt-wss-cert-port; 0 when not running */
 
 static char *path(const char *name)
 {
@@ -149,6 +153,8 @@ static int teardown(void **state)
 {
   (void)state;
   sdk_https_stop();
+  hub_broker_stop(wss_cert_broker); /* if that test failed before stopping it */
+  cps_service_close(wss_cert_trust);
   it_env_stop(&env);
   return 0;
 }
@@ -193,7 +199,7 @@ static cp_provision_config config_for(cp_provision_transport tr, kind k, const c
   if (tr == CP_PROVISION_HTTPS)
     c.port = (uint16_t)https_port;
   else if (tr == CP_PROVISION_MQTT_WS)
-    c.port = (uint16_t)env.port_wss;
+    c.port = (uint16_t)(k == X509 ? wss_cert_port : env.port_wss);
   else
     c.port = (uint16_t)(k == X509 ? env.port_cert : env.port_sas);
   if (k == X509) {
@@ -243,7 +249,7 @@ static void hub_roundtrip(const char *devid, cp_mqtt_wire wire)
   memset(&hc, 0, sizeof hc);
   hc.host = res.assigned_hub;
   hc.connect_host = "localhost";
-  hc.port = (uint16_t)(wire == CP_MQTT_WIRE_WSS ? env.port_wss : env.port_cert);
+  hc.port = (uint16_t)(wire == CP_MQTT_WIRE_WSS ? wss_cert_port : env.port_cert);
   hc.wire = wire;
   hc.device_id = devid;
   hc.cert_chain_path = chain_file;
@@ -284,9 +290,11 @@ static void provision_and_use(cp_provision_transport tr, kind k, const char *reg
   save_result(regid);
   assert_int_equal(it_sh("openssl verify -CAfile %s -untrusted %s.chain.pem %s.chain.pem",
                          path("root.pem"), path(regid), path(regid)), 0);
-  /* The reference hub authenticates certificates on its TLS listener only (its
-   * WebSockets listener is SAS-only), so the hub leg always uses MQTT over TLS. */
-  hub_roundtrip(regid, CP_MQTT_WIRE_TLS);
+  /* The hub authenticates certificates on its MQTT/TLS listener and on the
+   * WebSockets client-certificate listener (the plain WebSockets one is
+   * SAS-only): X.509 over WebSockets stays on WebSockets, the rest uses TLS. */
+  hub_roundtrip(regid, tr == CP_PROVISION_MQTT_WS && k == X509 ? CP_MQTT_WIRE_WSS
+                                                                 : CP_MQTT_WIRE_TLS);
   cp_key_wipe(&res.key);
 }
 
@@ -318,6 +326,48 @@ static void test_wss_symmetric_group_provision_verify_hub_twin(void **state)
 {
   (void)state;
   provision_and_use(CP_PROVISION_MQTT_WS, SYM_GROUP, "grp-wss-1");
+}
+
+/* A second broker on the same store with only the WebSockets client-certificate
+ * listener; started after setup's enrollments, since it reads its CA file once. */
+static void start_wss_cert_broker(void)
+{
+  cps_service_config sc;
+  cps_error cerr = {{0}};
+  hub_broker_config cfg = env.cfg;
+  char run[400], why[256] = "";
+  int attempt;
+
+  cps_service_config_default(&sc);
+  sc.db_path = env.db;
+  sc.dev_mode = true;
+  assert_int_equal(cps_service_open(&sc, &wss_cert_trust, &cerr), CPS_OK);
+  snprintf(run, sizeof run, "%s", path("wsscert"));
+  assert_int_equal(it_sh("mkdir -p %s", run), 0);
+  cfg.run_dir = run;
+  cfg.trust_ctx = wss_cert_trust;
+  cfg.port_wss = 0;
+  for (attempt = 0; attempt < 5 && wss_cert_broker == NULL; attempt++) {
+    cfg.port_mqtts_cert = it_free_port();
+    cfg.port_mqtts_sas = it_free_port();
+    cfg.port_wss_cert = it_free_port();
+    if (hub_broker_start(&cfg, &wss_cert_broker, why, sizeof why) != CP_OK) {
+      fprintf(stderr, "wss-cert broker start attempt %d: %s\n", attempt, why);
+      wss_cert_broker = NULL;
+    }
+  }
+  assert_non_null(wss_cert_broker);
+  wss_cert_port = cfg.port_wss_cert;
+}
+
+static void test_wss_x509_provision_verify_hub_twin(void **state)
+{
+  (void)state;
+  start_wss_cert_broker();
+  provision_and_use(CP_PROVISION_MQTT_WS, X509, "x509-wss");
+  hub_broker_stop(wss_cert_broker);
+  wss_cert_broker = NULL;
+  wss_cert_port = 0;
 }
 
 static void test_https_symmetric_individual_provision_verify_hub_twin(void **state)
@@ -477,6 +527,7 @@ int main(void)
     cmocka_unit_test(test_mqtt_x509_provision_verify_hub_twin),
     cmocka_unit_test(test_wss_symmetric_individual_provision_verify_hub_twin),
     cmocka_unit_test(test_wss_symmetric_group_provision_verify_hub_twin),
+    cmocka_unit_test(test_wss_x509_provision_verify_hub_twin),
     cmocka_unit_test(test_https_symmetric_individual_provision_verify_hub_twin),
     cmocka_unit_test(test_https_symmetric_group_provision_verify_hub_twin),
     cmocka_unit_test(test_https_x509_provision_verify_hub_twin),
