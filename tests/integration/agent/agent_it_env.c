@@ -15,69 +15,11 @@
 #include "hub_trust_core.h"
 #include "hub_twin.h"
 
-static int start_broker(it_env *e, int keep_ports) {
-  for (int attempt = 0; attempt < 5; attempt++) {
-    if (!keep_ports) {
-      hub_broker_config_default(&e->cfg);
-      e->port_cert = it_free_port();
-      e->port_sas = it_free_port();
-      e->port_wss = it_free_port();
-    }
-    e->cfg.plugin_path = CP_IT_PLUGIN_PATH;
-    e->cfg.bindfix_path = CP_IT_BINDFIX_PATH;
-    e->cfg.run_dir = e->dir;
-    e->cfg.db_path = e->db;
-    e->cfg.hub_name = AIT_HUB;
-    e->cfg.cert_file = e->cert_file;
-    e->cfg.key_file = e->key_file;
-    e->cfg.port_mqtts_cert = e->port_cert;
-    e->cfg.port_mqtts_sas = e->port_sas;
-    e->cfg.port_wss = e->port_wss;
-    e->cfg.recheck_ms = 200;
-    e->cfg.trust_refresh_ms = 200;
-    e->cfg.retry_after_s = 1;
-    e->cfg.trust_fn = hub_trust_from_core;
-    e->cfg.trust_ctx = e->trust_svc;
-    char why[256] = "";
-    if (hub_broker_start(&e->cfg, &e->broker, why, sizeof why) == CP_OK) return 0;
-    fprintf(stderr, "broker start attempt %d: %s\n", attempt, why);
-    usleep(300000);
-  }
-  return -1;
-}
-
-int ait_broker_restart(it_env *e) { return start_broker(e, 1); }
+int ait_broker_restart(it_env *e) { return it_broker_restart(e); }
 
 int ait_env_start(it_env *e, int short_s) {
-  memset(e, 0, sizeof *e);
-  strcpy(e->dir, "/tmp/cp_agent_it_XXXXXX");
-  if (!mkdtemp(e->dir)) return -1;
-  snprintf(e->db, sizeof e->db, "%s/server.db", e->dir);
-  snprintf(e->server_ca, sizeof e->server_ca, "%s/srvca.pem", e->dir);
-  snprintf(e->cert_file, sizeof e->cert_file, "%s/srv.pem", e->dir);
-  snprintf(e->key_file, sizeof e->key_file, "%s/srv.key", e->dir);
-  if (it_sh("cd %s && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > srv.ext && "
-            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout srvca.key "
-            "-out srvca.pem -subj /CN=agent-it-server-ca -days 2 && "
-            "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout srv.key "
-            "-out srv.csr -subj /CN=localhost && "
-            "openssl x509 -req -in srv.csr -CA srvca.pem -CAkey srvca.key -CAcreateserial -days 2 "
-            "-extfile srv.ext -out srv.pem && chmod 600 srv.key srvca.key",
-            e->dir) != 0)
-    return -1;
-  cps_service_config sc;
-  cps_service_config_default(&sc);
-  sc.db_path = e->db;
-  sc.dev_mode = true;
-  sc.retry_after_s = 1;
-  cps_error err = {{0}};
-  if (cps_service_open(&sc, &e->svc, &err) != CPS_OK) {
-    fprintf(stderr, "service: %s\n", err.msg);
-    return -1;
-  }
-  if (cps_service_open(&sc, &e->trust_svc, &err) != CPS_OK) return -1;
-  snprintf(e->id_scope, sizeof e->id_scope, "%s", cps_service_id_scope(e->svc));
-  if (start_broker(e, 0) != 0) return -1;
+  it_hub_name = AIT_HUB; /* the agent connects to the assigned hub by this name */
+  if (it_env_start(e) != 0) return -1;
   char body[512];
   if (it_mgmt(e, "POST", "/credential", "{}", NULL) >= 300) return -1;
   snprintf(body, sizeof body, "{\"name\":\"short\",\"validitySeconds\":%d}", short_s);

@@ -23,6 +23,7 @@
 
 int it_retry_after_s = 1;
 int it_reply_qos = 0;
+const char *it_hub_name = IT_HUB;
 const char *it_dps_api_version = "2025-07-01-preview";
 const char *it_hub_uri = "ssl-cert";
 
@@ -74,6 +75,41 @@ int it_mgmt(it_env *e, const char *method, const char *path, const char *body, c
   return st;
 }
 
+/* Start the broker with the plugin on free loopback ports (@p keep_ports: the
+ * previous ones, for a restart); a few attempts in case a port was taken. */
+static int start_broker(it_env *e, int keep_ports) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    if (!keep_ports) {
+      hub_broker_config_default(&e->cfg);
+      e->port_cert = it_free_port();
+      e->port_sas = it_free_port();
+      e->port_wss = it_free_port();
+    }
+    e->cfg.plugin_path = CP_IT_PLUGIN_PATH;
+    /* CP_IT_NO_BINDFIX=1 shows the bare mosquitto behaviour (loopback test fails). */
+    e->cfg.bindfix_path = getenv("CP_IT_NO_BINDFIX") ? NULL : CP_IT_BINDFIX_PATH;
+    e->cfg.run_dir = e->dir;
+    e->cfg.db_path = e->db;
+    e->cfg.hub_name = it_hub_name;
+    e->cfg.cert_file = e->cert_file;
+    e->cfg.key_file = e->key_file;
+    e->cfg.port_mqtts_cert = e->port_cert;
+    e->cfg.port_mqtts_sas = e->port_sas;
+    e->cfg.port_wss = getenv("CP_IT_NO_WSS") ? 0 : e->port_wss; /* bench comparison */
+    e->cfg.recheck_ms = 200;
+    e->cfg.trust_refresh_ms = 200;
+    e->cfg.retry_after_s = it_retry_after_s;
+    e->cfg.reply_qos = getenv("CP_IT_REPLY_QOS1") ? 1 : it_reply_qos;
+    e->cfg.trust_fn = hub_trust_from_core;
+    e->cfg.trust_ctx = e->trust_svc;
+    char why[256] = "";
+    if (hub_broker_start(&e->cfg, &e->broker, why, sizeof why) == CP_OK) return 0;
+    fprintf(stderr, "broker start attempt %d: %s\n", attempt, why);
+    usleep(300000);
+  }
+  return -1;
+}
+
 int it_env_start(it_env *e) {
   memset(e, 0, sizeof *e);
   strcpy(e->dir, "/tmp/cp_hub_it_XXXXXX");
@@ -103,34 +139,10 @@ int it_env_start(it_env *e) {
   }
   if (cps_service_open(&sc, &e->trust_svc, &err) != CPS_OK) return -1;
   snprintf(e->id_scope, sizeof e->id_scope, "%s", cps_service_id_scope(e->svc));
-  for (int attempt = 0; attempt < 5; attempt++) {
-    hub_broker_config_default(&e->cfg);
-    e->port_cert = it_free_port();
-    e->port_sas = it_free_port();
-    e->port_wss = it_free_port();
-    e->cfg.plugin_path = CP_IT_PLUGIN_PATH;
-    /* CP_IT_NO_BINDFIX=1 shows the bare mosquitto behaviour (loopback test fails). */
-    e->cfg.bindfix_path = getenv("CP_IT_NO_BINDFIX") ? NULL : CP_IT_BINDFIX_PATH;
-    e->cfg.run_dir = e->dir;
-    e->cfg.db_path = e->db;
-    e->cfg.hub_name = IT_HUB;
-    e->cfg.cert_file = e->cert_file;
-    e->cfg.key_file = e->key_file;
-    e->cfg.port_mqtts_cert = e->port_cert;
-    e->cfg.port_mqtts_sas = e->port_sas;
-    e->cfg.port_wss = getenv("CP_IT_NO_WSS") ? 0 : e->port_wss; /* bench comparison */
-    e->cfg.recheck_ms = 200;
-    e->cfg.trust_refresh_ms = 200;
-    e->cfg.retry_after_s = it_retry_after_s;
-    e->cfg.reply_qos = getenv("CP_IT_REPLY_QOS1") ? 1 : it_reply_qos;
-    e->cfg.trust_fn = hub_trust_from_core;
-    e->cfg.trust_ctx = e->trust_svc;
-    char why[256] = "";
-    if (hub_broker_start(&e->cfg, &e->broker, why, sizeof why) == CP_OK) return 0;
-    fprintf(stderr, "broker start attempt %d: %s\n", attempt, why);
-  }
-  return -1;
+  return start_broker(e, 0);
 }
+
+int it_broker_restart(it_env *e) { return start_broker(e, 1); }
 
 void it_env_stop(it_env *e) {
   hub_broker_stop(e->broker);

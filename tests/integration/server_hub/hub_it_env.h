@@ -31,6 +31,9 @@ extern int it_retry_after_s;
 /** QoS of the plugin's replies used by it_env_start() (default 0; CP_IT_REPLY_QOS1=1 forces 1). */
 extern int it_reply_qos;
 
+/** Hub name of the broker started by it_env_start() (default IT_HUB). */
+extern const char *it_hub_name;
+
 /** api-version in DPS usernames (default 2025-07-01-preview). */
 extern const char *it_dps_api_version;
 
@@ -40,6 +43,8 @@ int it_free_port(void);
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Start everything; 0 on success. */
 int it_env_start(it_env *e);
+/** Start the broker again on the same ports (after hub_broker_stop()); 0 on success. */
+int it_broker_restart(it_env *e);
 void it_env_stop(it_env *e);
 /** Management call as a contributor; returns the HTTP status, body in *out (malloc'd, may be NULL). */
 int it_mgmt(it_env *e, const char *method, const char *path, const char *body, char **out);
