@@ -1,6 +1,7 @@
 /* cp_mqtt_transport over Paho MQTT C (synchronous client, OpenSSL). */
 #include "certpilot/cp_posix_transport.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "certpilot/cp_log.h"
 #include "certpilot/cp_protocol.h"
 #include "cp_posix_mqtt_nodelay.h"
+#include "cp_posix_mqtt_tcp.h"
 
 
 /* Paho hands us OpenSSL's error lines; keep the first, it names the reason. */
@@ -54,6 +56,8 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
   MQTTClient_connectOptions conn = MQTTClient_connectOptions_initializer;
   MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
   MQTTClient client;
+  cp_posix_mqtt_tcp tcp;
+  uint16_t port;
   char uri[512];
   int rc;
 
@@ -61,12 +65,11 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
     return CP_ERR_INVALID_ARG;
   close_client(m);
   m->_internal.tls_error[0] = '\0';
+  port = o->port ? o->port : o->wire == CP_MQTT_WIRE_WSS ? CP_MQTT_WS_PORT : CP_DPS_MQTT_PORT;
   if (o->wire == CP_MQTT_WIRE_WSS)
-    snprintf(uri, sizeof uri, "wss://%s:%u%s", o->host,
-             (unsigned)(o->port ? o->port : CP_MQTT_WS_PORT), CP_MQTT_WS_PATH);
+    snprintf(uri, sizeof uri, "wss://%s:%u%s", o->host, (unsigned)port, CP_MQTT_WS_PATH);
   else
-    snprintf(uri, sizeof uri, "ssl://%s:%u", o->host,
-             (unsigned)(o->port ? o->port : CP_DPS_MQTT_PORT));
+    snprintf(uri, sizeof uri, "ssl://%s:%u", o->host, (unsigned)port);
   rc = MQTTClient_create(&client, uri, o->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL);
   if (rc != MQTTCLIENT_SUCCESS) {
     cp_error_detail_set(detail, "uri", "cannot create an MQTT client for %s (%s)", uri,
@@ -89,11 +92,30 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
   conn.password = o->password;
   conn.MQTTVersion = MQTTVERSION_3_1_1;
   conn.retryInterval = 0;
+  memset(&tcp, 0, sizeof tcp);
+  tcp.host = o->host;
+  tcp.port = port;
+  tcp.timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
+  tcp.tls = true;
+  if (o->wire != CP_MQTT_WIRE_WSS) /* see cp_posix_mqtt_tcp.h */
+    cp_posix_mqtt_tcp_begin(&tcp);
+  else
+    tcp.fd = -1;
   rc = MQTTClient_connect(client, &conn);
+  if (o->wire != CP_MQTT_WIRE_WSS)
+    cp_posix_mqtt_tcp_end(&tcp);
   if (rc != MQTTCLIENT_SUCCESS) {
     cp_result r;
     if (rc > 0) {
       r = connack_result(rc, detail);
+    } else if (tcp.connect_errno == ETIMEDOUT) {
+      cp_error_detail_set(detail, "", "TCP connection to %s:%u timed out after %u ms", o->host,
+                          (unsigned)port, (unsigned)tcp.timeout_ms);
+      r = CP_ERR_TIMEOUT;
+    } else if (tcp.connect_errno != 0) {
+      cp_error_detail_set(detail, "", "TCP connection to %s:%u failed: %s", o->host,
+                          (unsigned)port, strerror(tcp.connect_errno));
+      r = CP_ERR_TRANSPORT;
     } else if (m->_internal.tls_error[0] != '\0') {
       cp_error_detail_set(detail, "tls", "TLS with %s:%u failed: %s", o->host,
                           (unsigned)o->port, m->_internal.tls_error);
@@ -108,9 +130,8 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
   }
   m->_internal.client = client;
   m->_internal.connected = true;
-  (void)cp_posix_mqtt_nodelay(o->host, o->port ? o->port
-                                        : o->wire == CP_MQTT_WIRE_WSS ? CP_MQTT_WS_PORT
-                                                                      : CP_DPS_MQTT_PORT);
+  if (!tcp.nodelay) /* the early connect did not run: find Paho's socket afterwards */
+    (void)cp_posix_mqtt_nodelay(o->host, port);
   return CP_OK;
 }
 
