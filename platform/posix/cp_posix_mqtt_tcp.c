@@ -36,6 +36,8 @@ static void on_paho_trace(enum MQTTCLIENT_TRACE_LEVELS level, char *message)
 
 void cp_posix_mqtt_tcp_begin(cp_posix_mqtt_tcp *t)
 {
+  const char *off;
+
   t->fd = -1;
   t->connect_errno = 0;
   t->nodelay = false;
@@ -43,6 +45,10 @@ void cp_posix_mqtt_tcp_begin(cp_posix_mqtt_tcp *t)
   t->uncorked = false;
   t->corked = false;
   t->deadline_ms = now_ms() + (t->timeout_ms ? t->timeout_ms : 30000);
+  t->armed = false;
+  if ((off = getenv("CERTPILOT_PAHO_EARLY_CONNECT")) != NULL && strcmp(off, "0") == 0)
+    return;
+  t->armed = true;
   pthread_mutex_lock(&hook_lock);
   if (hook_users++ == 0)
     MQTTClient_setTraceCallback(on_paho_trace);
@@ -58,6 +64,9 @@ static void cork(cp_posix_mqtt_tcp *t, int on)
 
 void cp_posix_mqtt_tcp_end(cp_posix_mqtt_tcp *t)
 {
+  if (!t->armed)
+    return;
+  t->armed = false;
   if (active == t)
     active = NULL;
   if (t->corked) /* the uncork line never came; the socket may still be open */

@@ -29,6 +29,8 @@
  * asked to wait, and Paho takes its normal read-driven path from there. Should
  * the uncork line never come, the kernel sends corked data after 200 ms.
  *
+ * CERTPILOT_PAHO_EARLY_CONNECT=0 in the environment turns all of this off.
+ *
  * Safe when anything is off: a line that does not match, a socket that is not
  * a fresh blocking TCP socket, another port, another thread, a trace level set
  * above TRACE_MINIMUM by MQTT_C_CLIENT_TRACE_LEVEL, or a Paho that changed its
@@ -57,9 +59,12 @@ typedef struct cp_posix_mqtt_tcp {
   /* private */
   int64_t deadline_ms;
   bool corked;
+  bool armed;
 } cp_posix_mqtt_tcp;
 
-/* Arms the hook for the calling thread; call right before MQTTClient_connect(). */
+/* Arms the hook for the calling thread; call right before MQTTClient_connect().
+ * CERTPILOT_PAHO_EARLY_CONNECT=0 in the environment leaves it unarmed (Paho
+ * then connects on its own, fd stays -1). */
 void cp_posix_mqtt_tcp_begin(cp_posix_mqtt_tcp *t);
 
 /* Disarms it; call right after MQTTClient_connect() returns. */
