@@ -14,24 +14,7 @@
 #include <cmocka.h>
 
 #include "cp_posix_mqtt_nodelay.h"
-
-/* A listener on 127.0.0.1, port chosen by the kernel. */
-static int listen_any(uint16_t *port)
-{
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-  assert_true(fd >= 0);
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(listen(fd, 4), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
+#include "loopback_listener.h"
 
 static int dial(uint16_t port)
 {
@@ -59,7 +42,7 @@ static int nodelay(int fd)
 static void test_cp_posix_mqtt_nodelay_socket_to_broker_set_other_untouched(void **state)
 {
   uint16_t broker_port, other_port;
-  int broker = listen_any(&broker_port), other = listen_any(&other_port);
+  int broker = listen_any(&broker_port, 4), other = listen_any(&other_port, 4);
   int to_broker = dial(broker_port), to_other = dial(other_port);
 
   (void)state;

@@ -31,28 +31,12 @@
 #include <cmocka.h>
 
 #include "cp_posix_mqtt_tcp.h"
+#include "loopback_listener.h"
 
 #define TLS_ROUNDS 25
 
 static char dir[64];
 static char cert_path[96], key_path[96];
-
-static int listen_any(uint16_t *port, int backlog)
-{
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-  assert_true(fd >= 0);
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(listen(fd, backlog), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
 
 static int sockopt(int fd, int level, int name)
 {
@@ -143,6 +127,23 @@ static void *broker_main(void *arg)
   return NULL;
 }
 
+static void broker_start(struct broker *b, int rounds, uint16_t *port)
+{
+  b->lfd = listen_any(port, 8);
+  b->rounds = rounds;
+  assert_non_null(b->ctx = SSL_CTX_new(TLS_server_method()));
+  assert_int_equal(SSL_CTX_use_certificate_file(b->ctx, cert_path, SSL_FILETYPE_PEM), 1);
+  assert_int_equal(SSL_CTX_use_PrivateKey_file(b->ctx, key_path, SSL_FILETYPE_PEM), 1);
+  assert_int_equal(pthread_create(&b->thread, NULL, broker_main, b), 0);
+}
+
+static void broker_stop(struct broker *b)
+{
+  pthread_join(b->thread, NULL);
+  SSL_CTX_free(b->ctx);
+  close(b->lfd);
+}
+
 static int setup(void **state)
 {
   (void)state;
@@ -199,12 +200,7 @@ static void test_tls_connect_through_hook_every_round(void **state)
   int i;
 
   (void)state;
-  b.lfd = listen_any(&port, 8);
-  b.rounds = TLS_ROUNDS;
-  assert_non_null(b.ctx = SSL_CTX_new(TLS_server_method()));
-  assert_int_equal(SSL_CTX_use_certificate_file(b.ctx, cert_path, SSL_FILETYPE_PEM), 1);
-  assert_int_equal(SSL_CTX_use_PrivateKey_file(b.ctx, key_path, SSL_FILETYPE_PEM), 1);
-  assert_int_equal(pthread_create(&b.thread, NULL, broker_main, &b), 0);
+  broker_start(&b, TLS_ROUNDS, &port);
   snprintf(uri, sizeof uri, "ssl://127.0.0.1:%u", (unsigned)port);
   for (i = 0; i < TLS_ROUNDS; i++) {
     cp_posix_mqtt_tcp t = { .host = "127.0.0.1", .port = port, .timeout_ms = 5000, .tls = true };
@@ -219,9 +215,7 @@ static void test_tls_connect_through_hook_every_round(void **state)
     assert_false(t.paho_waited);
     assert_true(t.uncorked);
   }
-  pthread_join(b.thread, NULL);
-  SSL_CTX_free(b.ctx);
-  close(b.lfd);
+  broker_stop(&b);
 }
 
 /* Without begin(), or switched off, Paho connects on its own: the hook takes nothing. */
@@ -232,12 +226,7 @@ static void test_without_begin_or_switched_off_paho_connects_alone(void **state)
   char uri[64];
 
   (void)state;
-  b.lfd = listen_any(&port, 8);
-  b.rounds = 2;
-  assert_non_null(b.ctx = SSL_CTX_new(TLS_server_method()));
-  assert_int_equal(SSL_CTX_use_certificate_file(b.ctx, cert_path, SSL_FILETYPE_PEM), 1);
-  assert_int_equal(SSL_CTX_use_PrivateKey_file(b.ctx, key_path, SSL_FILETYPE_PEM), 1);
-  assert_int_equal(pthread_create(&b.thread, NULL, broker_main, &b), 0);
+  broker_start(&b, 2, &port);
   snprintf(uri, sizeof uri, "ssl://127.0.0.1:%u", (unsigned)port);
   assert_int_equal(paho_connect(uri, true, 5), MQTTCLIENT_SUCCESS);
   /* switched off by the environment: begin() arms nothing */
@@ -251,9 +240,23 @@ static void test_without_begin_or_switched_off_paho_connects_alone(void **state)
     assert_int_equal(t.fd, -1);
     assert_false(t.uncorked);
   }
-  pthread_join(b.thread, NULL);
-  SSL_CTX_free(b.ctx);
-  close(b.lfd);
+  broker_stop(&b);
+}
+
+/* A plain tcp:// Paho connect to 127.0.0.1:port through the hook; Paho must fail. */
+static void hooked_connect_fails(cp_posix_mqtt_tcp *t, uint16_t port, uint32_t timeout_ms)
+{
+  char uri[64];
+
+  snprintf(uri, sizeof uri, "tcp://127.0.0.1:%u", (unsigned)port);
+  memset(t, 0, sizeof *t);
+  t->host = "127.0.0.1";
+  t->port = port;
+  t->timeout_ms = timeout_ms;
+  cp_posix_mqtt_tcp_begin(t);
+  assert_int_not_equal(paho_connect(uri, false, 5), MQTTCLIENT_SUCCESS);
+  cp_posix_mqtt_tcp_end(t);
+  assert_true(t->fd >= 0);
 }
 
 /* Nothing listens: the hook's connect is refused, Paho fails, the reason is kept. */
@@ -261,20 +264,11 @@ static void test_refused_reason_kept(void **state)
 {
   uint16_t port;
   int lfd = listen_any(&port, 1);
-  char uri[64];
   cp_posix_mqtt_tcp t;
 
   (void)state;
   close(lfd); /* the port is free again: connects are refused */
-  snprintf(uri, sizeof uri, "tcp://127.0.0.1:%u", (unsigned)port);
-  memset(&t, 0, sizeof t);
-  t.host = "127.0.0.1";
-  t.port = port;
-  t.timeout_ms = 2000;
-  cp_posix_mqtt_tcp_begin(&t);
-  assert_int_not_equal(paho_connect(uri, false, 2), MQTTCLIENT_SUCCESS);
-  cp_posix_mqtt_tcp_end(&t);
-  assert_true(t.fd >= 0);
+  hooked_connect_fails(&t, port, 2000);
   assert_int_equal(t.connect_errno, ECONNREFUSED);
 }
 
@@ -285,7 +279,6 @@ static void test_deadline_reason_kept(void **state)
   struct sockaddr_in a;
   uint16_t port;
   int lfd = listen_any(&port, 0), filler = socket(AF_INET, SOCK_STREAM, 0);
-  char uri[64];
   cp_posix_mqtt_tcp t;
 
   (void)state;
@@ -294,15 +287,7 @@ static void test_deadline_reason_kept(void **state)
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(port);
   assert_int_equal(connect(filler, (struct sockaddr *)&a, sizeof a), 0); /* fills the queue */
-  snprintf(uri, sizeof uri, "tcp://127.0.0.1:%u", (unsigned)port);
-  memset(&t, 0, sizeof t);
-  t.host = "127.0.0.1";
-  t.port = port;
-  t.timeout_ms = 300;
-  cp_posix_mqtt_tcp_begin(&t);
-  assert_int_not_equal(paho_connect(uri, false, 5), MQTTCLIENT_SUCCESS);
-  cp_posix_mqtt_tcp_end(&t);
-  assert_true(t.fd >= 0);
+  hooked_connect_fails(&t, port, 300);
   assert_int_equal(t.connect_errno, ETIMEDOUT);
   close(filler);
   close(lfd);
