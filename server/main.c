@@ -1,4 +1,5 @@
 /* certpilot-server: the reference DPS server (HTTPS + management API), and its admin CLI. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "admin_cli.h"
+#include "cps_ca_keys.h"
 #include "cps_http.h"
 #include "cps_rbac.h"
 #include "cps_service.h"
@@ -28,6 +30,7 @@ static void usage(FILE *out) {
           "                        [--retry-after S] [--rate-limit R] [--rate-burst N]\n"
           "                        [--crl-next-update S] [--max-lifetime S] [--threads N]\n"
           "                        [--ready-file PATH] [--admin-token-file PATH]\n"
+          "                        [--ca-key-passphrase-file FILE]\n"
           "                        [--mqtt true|false] [--mqtt-listen ADDR] [--mqtt-port N]\n"
           "                        [--mqtt-sas-port N] [--mqtt-wss-port N] [--mqtt-wss-cert-port N]\n"
           "                        [--hub-name HOST]\n"
@@ -96,6 +99,20 @@ static int first_admin_token(cps_service *svc, const server_config *cfg) {
   return rc;
 }
 
+/* Check the CA keys in the DB against the passphrase (if any); encrypt unencrypted ones. */
+static int ca_keys_start(cps_service *svc, const char *pass_file) {
+  size_t n = 0;
+  cps_error err = {{0}};
+  if (cps_ca_keys_prepare(svc, &n, &err) != CPS_OK) {
+    fprintf(stderr, "certpilot-server: %s\n", err.msg);
+    return -1;
+  }
+  if (n > 0)
+    printf("certpilot-server: encrypted %zu CA key%s in the database with the passphrase in %s\n",
+           n, n == 1 ? "" : "s", pass_file);
+  return 0;
+}
+
 static const char *host_for_url(const char *addr) {
   return (!strcmp(addr, "0.0.0.0") || !strcmp(addr, "::")) ? "localhost" : addr;
 }
@@ -113,6 +130,12 @@ static int run(server_config *cfg) {
   char cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32], db[PATH_MAX + 32];
   if (server_tls_ensure(abs_dir, cfg->hostnames, cert, key, ca, sizeof cert) != 0) return 1;
   snprintf(db, sizeof db, "%s/certpilot.db", abs_dir);
+  char pass_file[PATH_MAX] = ""; /* absolute: the MQTT plugin reads it too, from another directory */
+  if (cfg->ca_key_passphrase_file && !realpath(cfg->ca_key_passphrase_file, pass_file)) {
+    fprintf(stderr, "certpilot-server: ca-key-passphrase-file %s: %s\n",
+            cfg->ca_key_passphrase_file, strerror(errno));
+    return 1;
+  }
   cps_service_config sc;
   cps_service_config_default(&sc);
   sc.db_path = db;
@@ -123,13 +146,14 @@ static int run(server_config *cfg) {
   sc.rate_limit_per_s = cfg->rate_limit;
   sc.rate_limit_burst = cfg->rate_burst;
   sc.crl_next_update_s = cfg->crl_next_update;
+  sc.ca_key_passphrase_file = cfg->ca_key_passphrase_file ? pass_file : NULL;
   cps_service *svc = NULL;
   cps_error err = {{0}};
   if (cps_service_open(&sc, &svc, &err) != CPS_OK) {
     fprintf(stderr, "certpilot-server: %s\n", err.msg);
     return 1;
   }
-  if (first_admin_token(svc, cfg) != 0) {
+  if (ca_keys_start(svc, pass_file) != 0 || first_admin_token(svc, cfg) != 0) {
     cps_service_close(svc);
     return 1;
   }

@@ -64,6 +64,7 @@ int server_config_set(server_config *c, const char *key, const char *v, const ch
   if (!strcmp(key, "hostnames")) return set_str(&c->hostnames, v);
   if (!strcmp(key, "ready-file")) return set_str(&c->ready_file, v);
   if (!strcmp(key, "admin-token-file")) return set_str(&c->admin_token_file, v);
+  if (!strcmp(key, "ca-key-passphrase-file")) return set_str(&c->ca_key_passphrase_file, v);
   if (!strcmp(key, "dev")) return parse_bool(key, v, &c->dev, where);
   if (!strcmp(key, "dps-port") || !strcmp(key, "mgmt-port")) {
     if (parse_long(key, v, 0, 65535, &n, where)) return -1;
@@ -147,6 +148,7 @@ void server_config_free(server_config *c) {
   free(c->hostnames);
   free(c->ready_file);
   free(c->admin_token_file);
+  free(c->ca_key_passphrase_file);
   hub_server_options_free(&c->mqtt);
   memset(c, 0, sizeof *c);
 }

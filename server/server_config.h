@@ -28,6 +28,8 @@ typedef struct server_config {
   int threads;            /**< "threads": DPS threads (default: online CPUs, at most 8) */
   char *ready_file;       /**< "ready-file": write endpoints here (shell KEY=value) once listening */
   char *admin_token_file; /**< "admin-token-file": also write the first-start admin token here (0600) */
+  char *ca_key_passphrase_file; /**< "ca-key-passphrase-file": encrypt the CA keys in the DB with
+                                     this file's first line (file mode 0600) */
   hub_server_options mqtt; /**< "mqtt", "mqtt-*", "hub-name", "mosquitto": see server/hub/hub_server.h */
 } server_config;
 

@@ -29,7 +29,8 @@ cps_result mgmt_cred_load(cps_service *svc, mgmt_cred *out) {
     out->id = sqlite3_column_int64(s, 0);
     r = cps_pki_cert_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
                               &out->cert);
-    if (r == CPS_OK) r = cps_pki_key_from_pem((const char *)sqlite3_column_text(s, 2), &out->key);
+    if (r == CPS_OK)
+      r = cps_service_key_from_pem(svc, (const char *)sqlite3_column_text(s, 2), &out->key);
     if (r != CPS_OK) {
       mgmt_cred_clear(out);
       r = CPS_ERR_CRYPTO;

@@ -55,7 +55,7 @@ void mgmt_credential(mgmt_req *rq, cps_mgmt_response *resp) {
     size_t der_len = 0;
     r = cps_pki_key_generate(&c.key);
     if (r == CPS_OK) r = cps_pki_root_create(c.key, cn, ROOT_VALIDITY_S, &c.cert);
-    if (r == CPS_OK) r = cps_pki_key_to_pem(c.key, &pem);
+    if (r == CPS_OK) r = cps_service_key_to_pem(svc, c.key, &pem);
     if (r == CPS_OK) r = cps_pki_cert_to_der(c.cert, &der, &der_len);
     if (r == CPS_OK) {
       sqlite3_stmt *s = NULL;

@@ -149,7 +149,7 @@ void mgmt_crl(mgmt_req *rq, cps_mgmt_response *resp) {
     sqlite3_bind_int64(s, 1, ica_id);
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) > 0) {
       cps_pki_cert_from_der(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &cert);
-      cps_pki_key_from_pem((const char *)sqlite3_column_text(s, 1), &key);
+      cps_service_key_from_pem(svc, (const char *)sqlite3_column_text(s, 1), &key);
       gen = sqlite3_column_int64(s, 2);
     }
   }

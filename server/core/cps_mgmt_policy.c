@@ -58,7 +58,7 @@ static cps_result ica_create(cps_service *svc, const mgmt_policy_row *p, mgmt_cr
   char cn[200];
   snprintf(cn, sizeof cn, "%s policy %s ICA %lld", svc->namespace_name, p->name, (long long)time(NULL));
   cps_result r = cps_pki_key_generate(&key);
-  if (r == CPS_OK) r = cps_pki_key_to_pem(key, &pem);
+  if (r == CPS_OK) r = cps_service_key_to_pem(svc, key, &pem);
   if (r == CPS_OK && !p->byor) {
     r = cps_pki_ca_issue(c->cert, c->key, key, cn, ICA_VALIDITY_S, &cert);
     if (r == CPS_OK) r = cps_pki_cert_to_der(cert, &der, &der_len);
@@ -243,7 +243,7 @@ static void policy_byor_upload(mgmt_req *rq, mgmt_policy_row *p, cps_mgmt_respon
     sqlite3_bind_int64(s, 1, p->id);
     if (sqlite3_step(s) == SQLITE_ROW) {
       ica_id = sqlite3_column_int64(s, 0);
-      cps_pki_key_from_pem((const char *)sqlite3_column_text(s, 1), &key);
+      cps_service_key_from_pem(svc, (const char *)sqlite3_column_text(s, 1), &key);
     }
   }
   sqlite3_finalize(s);

@@ -35,23 +35,52 @@ static cps_result bio_to_string(BIO *b, char **out) {
   return CPS_OK;
 }
 
-cps_result cps_pki_key_to_pem(EVP_PKEY *key, char **pem) {
+cps_result cps_pki_key_to_pem(EVP_PKEY *key, char **pem) { return cps_pki_key_to_pem_pass(key, NULL, pem); }
+
+cps_result cps_pki_key_to_pem_pass(EVP_PKEY *key, const char *pass, char **pem) {
   BIO *b = BIO_new(BIO_s_mem());
   if (!b) return CPS_ERR_NOMEM;
   cps_result r = CPS_ERR_CRYPTO;
-  if (PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1) r = bio_to_string(b, pem);
+  int ok = pass ? PEM_write_bio_PKCS8PrivateKey(b, key, EVP_aes_256_cbc(), (char *)pass,
+                                                (int)strlen(pass), NULL, NULL)
+                : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+  if (ok == 1) r = bio_to_string(b, pem);
+  /* the memory BIO held the key (encrypted or not): wipe it before it is freed */
+  char *data = NULL;
+  long n = BIO_get_mem_data(b, &data);
+  if (n > 0) OPENSSL_cleanse(data, (size_t)n);
   BIO_free(b);
   return r;
 }
 
+/* PEM password callback: the passphrase given as @p u, or refusal (never a terminal prompt). */
+static int pass_cb(char *buf, int size, int rwflag, void *u) {
+  (void)rwflag;
+  size_t n = u ? strlen(u) : 0;
+  if (!u || n > (size_t)size) return -1;
+  memcpy(buf, u, n);
+  return (int)n;
+}
+
 cps_result cps_pki_key_from_pem(const char *pem, EVP_PKEY **out) {
+  return cps_pki_key_from_pem_pass(pem, NULL, out);
+}
+
+cps_result cps_pki_key_from_pem_pass(const char *pem, const char *pass, EVP_PKEY **out) {
   BIO *b = BIO_new_mem_buf(pem, -1);
   if (!b) return CPS_ERR_NOMEM;
-  EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+  EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass);
   BIO_free(b);
-  if (!k) return CPS_ERR_INVALID;
+  if (!k) {
+    ERR_clear_error();
+    return CPS_ERR_INVALID;
+  }
   *out = k;
   return CPS_OK;
+}
+
+bool cps_pki_key_pem_encrypted(const char *pem) {
+  return pem && (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") || strstr(pem, "Proc-Type: 4,ENCRYPTED"));
 }
 
 cps_result cps_pki_cert_to_der(X509 *cert, unsigned char **der, size_t *len) {

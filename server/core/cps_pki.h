@@ -11,6 +11,7 @@
 #ifndef CPS_PKI_H
 #define CPS_PKI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -34,8 +35,26 @@ cps_result cps_pki_key_generate(EVP_PKEY **out);
 
 /** @brief Serialise @p key as unencrypted PKCS#8 PEM (malloc'd NUL-terminated *pem, caller frees). */
 cps_result cps_pki_key_to_pem(EVP_PKEY *key, char **pem);
-/** @brief Parse a PEM private key. CPS_ERR_INVALID if it does not parse. */
+/** @brief Parse an unencrypted PEM private key. CPS_ERR_INVALID if it does not parse. */
 cps_result cps_pki_key_from_pem(const char *pem, EVP_PKEY **out);
+
+/**
+ * @brief Serialise @p key as PKCS#8 PEM, encrypted with @p pass when it is not NULL
+ *        ("ENCRYPTED PRIVATE KEY": PBES2, AES-256-CBC, key derivation as OpenSSL's default).
+ * @param pass NUL-terminated passphrase, or NULL for unencrypted PEM (as cps_pki_key_to_pem()).
+ * @param pem  receives a malloc'd NUL-terminated string (caller cleanses and frees).
+ * @return CPS_OK, CPS_ERR_CRYPTO, CPS_ERR_NOMEM.
+ */
+cps_result cps_pki_key_to_pem_pass(EVP_PKEY *key, const char *pass, char **pem);
+/**
+ * @brief Parse a PEM private key, encrypted or not. An encrypted key needs @p pass;
+ *        nothing is ever asked on a terminal.
+ * @return CPS_OK; CPS_ERR_INVALID when it does not parse, is encrypted and @p pass is NULL,
+ *         or @p pass does not decrypt it; CPS_ERR_NOMEM.
+ */
+cps_result cps_pki_key_from_pem_pass(const char *pem, const char *pass, EVP_PKEY **out);
+/** @brief True when @p pem holds an encrypted private key (PKCS#8 or legacy PEM encryption). */
+bool cps_pki_key_pem_encrypted(const char *pem);
 
 /** @brief DER encoding of @p cert into a malloc'd buffer (*der, *len). */
 cps_result cps_pki_cert_to_der(X509 *cert, unsigned char **der, size_t *len);

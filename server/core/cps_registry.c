@@ -193,7 +193,7 @@ cps_result cps_ica_load_active(cps_service *svc, const char *policy_name, cps_ic
       ica.cert = blob_cert(s, 5);
       ica.root = blob_cert(s, 7);
       const char *key = (const char *)sqlite3_column_text(s, 6);
-      if (key) cps_pki_key_from_pem(key, &ica.key);
+      if (key) cps_service_key_from_pem(svc, key, &ica.key);
     }
     if (!ica.cert || !ica.root || !ica.key) {
       cps_ica_clear(&ica);

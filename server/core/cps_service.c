@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cps_passphrase.h"
+#include "cps_pki.h"
+
 void cps_service_config_default(cps_service_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->id_scope = "0ne00000001";
@@ -33,7 +36,15 @@ cps_result cps_service_open(const cps_service_config *cfg, cps_service **out, cp
     return CPS_ERR_NOMEM;
   }
   svc->cfg.db_path = svc->db_path;
-  cps_result r = cps_store_open(cfg->db_path, &svc->store, err);
+  cps_result r = CPS_OK;
+  if (cfg->ca_key_passphrase_file) {
+    svc->ca_key_passphrase_file = strdup(cfg->ca_key_passphrase_file);
+    svc->cfg.ca_key_passphrase_file = svc->ca_key_passphrase_file;
+    r = svc->ca_key_passphrase_file ? cps_passphrase_read(cfg->ca_key_passphrase_file,
+                                                          &svc->ca_key_pass, err)
+                                    : CPS_ERR_NOMEM;
+  }
+  if (r == CPS_OK) r = cps_store_open(cfg->db_path, &svc->store, err);
   if (r == CPS_OK) r = init_meta(svc, "id_scope", cfg->id_scope ? cfg->id_scope : "0ne00000001",
                                  &svc->id_scope);
   if (r == CPS_OK)
@@ -59,6 +70,8 @@ void cps_service_close(cps_service *svc) {
   free(svc->db_path);
   free(svc->id_scope);
   free(svc->namespace_name);
+  free(svc->ca_key_passphrase_file);
+  cps_passphrase_free(svc->ca_key_pass);
   free(svc);
 }
 
@@ -66,3 +79,11 @@ cps_store *cps_service_store(cps_service *svc) { return svc->store; }
 const cps_service_config *cps_service_config_get(const cps_service *svc) { return &svc->cfg; }
 const char *cps_service_id_scope(const cps_service *svc) { return svc->id_scope; }
 sqlite3 *cps_service_db(cps_service *svc) { return cps_store_db(svc->store); }
+
+cps_result cps_service_key_to_pem(cps_service *svc, EVP_PKEY *key, char **pem) {
+  return cps_pki_key_to_pem_pass(key, svc->ca_key_pass, pem);
+}
+
+cps_result cps_service_key_from_pem(cps_service *svc, const char *pem, EVP_PKEY **out) {
+  return cps_pki_key_from_pem_pass(pem, svc->ca_key_pass, out);
+}

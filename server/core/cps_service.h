@@ -27,6 +27,8 @@ typedef struct cps_service_config {
                                    one bucket per process, shared by every service in it */
   int rate_limit_burst;       /**< token bucket size (default 100) */
   long sas_max_lifetime_s;    /**< reject SAS tokens expiring further in the future (default 1 year) */
+  const char *ca_key_passphrase_file; /**< file whose first line encrypts the CA keys in the store
+                                           (see cps_passphrase.h); NULL: keys stored unencrypted */
 } cps_service_config;
 
 /** Opaque service. */
@@ -37,8 +39,11 @@ void cps_service_config_default(cps_service_config *cfg);
 
 /**
  * @brief Open the store named by @p cfg and remember the settings (strings are copied).
- *        On a fresh database stores the id scope and namespace name.
- * @return CPS_OK, CPS_ERR_INVALID (no db_path), CPS_ERR_STORE, CPS_ERR_NOMEM.
+ *        On a fresh database stores the id scope and namespace name. Reads the CA key
+ *        passphrase when cfg->ca_key_passphrase_file is set (whether it decrypts the stored
+ *        keys is checked by cps_ca_keys_prepare()).
+ * @return CPS_OK, CPS_ERR_INVALID (no db_path), CPS_ERR_STORE, CPS_ERR_NOMEM, or an error of
+ *         cps_passphrase_read() (message in @p err).
  */
 cps_result cps_service_open(const cps_service_config *cfg, cps_service **out, cps_error *err);
 

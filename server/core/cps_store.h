@@ -7,7 +7,8 @@
  * timeout of 5 s is set). Tables created by cps_store_open():
  *
  *   meta(key PRIMARY KEY, value)                       server-wide settings (id scope, namespace)
- *   credential(id, created, root_cert DER, root_key PEM, deleted)   at most one live row
+ *   credential(id, created, root_cert DER, root_key PEM, deleted)   at most one live row;
+ *       CA keys (root_key, ica.key): PKCS#8 PEM, encrypted when a passphrase is set (cps_ca_keys.h)
  *   policy(id, name, validity_s, byor, state, deleted, created)     state: pending|active
  *   ica(id, policy_id, cert DER|NULL, key PEM, csr DER|NULL, chain DER|NULL,
  *       state active|pending|revoked|retired, trusted 0/1, revoked_at, created)

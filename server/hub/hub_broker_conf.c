@@ -50,6 +50,7 @@ cp_result hub_broker_config_check(const hub_broker_config *cfg, char *err, size_
       {"mosquitto_path", cfg->mosquitto_path, true}, {"plugin_path", cfg->plugin_path, true},
       {"bindfix_path", cfg->bindfix_path, false},    {"run_dir", cfg->run_dir, true},
       {"db_path", cfg->db_path, true},               {"hub_name", cfg->hub_name, true},
+      {"ca_key_passphrase_file", cfg->ca_key_passphrase_file, false},
       {"bind_address", cfg->bind_address, true},     {"cert_file", cfg->cert_file, true},
       {"key_file", cfg->key_file, true},             {"run_as_user", cfg->run_as_user, false},
   };
@@ -123,6 +124,8 @@ cp_result hub_broker_conf_render(const hub_broker_config *cfg, const char *capat
        cfg->plugin_path, cfg->db_path, cfg->hub_name, cfg->retry_after_s, cfg->recheck_ms,
        cfg->reply_qos, cfg->rate_limit_per_s, cfg->rate_limit_burst);
   if (cfg->sas_max_lifetime_s > 0) EMIT("plugin_opt_sas_max_lifetime %ld\n", cfg->sas_max_lifetime_s);
+  if (cfg->ca_key_passphrase_file)
+    EMIT("plugin_opt_ca_key_passphrase_file %s\n", cfg->ca_key_passphrase_file);
   /* X.509 onboarding and hub connections: client certificate required.
    * capath (not cafile) so that CAs added at run time are seen without a
    * restart; the plugin makes the real trust decision. */

@@ -45,6 +45,9 @@ typedef struct hub_broker_config {
   const char *run_dir;        /**< existing private directory for mosquitto.conf and the
                                    CA directory (required) */
   const char *db_path;        /**< the server's SQLite file (required) */
+  const char *ca_key_passphrase_file; /**< absolute path of the CA key passphrase file (the
+                                   plugin issues certificates with the encrypted CA keys);
+                                   NULL = keys stored unencrypted */
   const char *hub_name;       /**< this hub's host name, the `assignedHub` (required) */
   const char *bind_address;   /**< listener address (default 127.0.0.1) */
   const char *cert_file;      /**< TLS server certificate chain, PEM (required) */

@@ -43,6 +43,9 @@ static int parse_opts(hub_plugin_opts *o, const struct mosquitto_opt *opts, int 
     } else if (strcmp(k, "hub_name") == 0) {
       if (strlen(v) >= sizeof o->hub_name) goto too_long;
       strcpy(o->hub_name, v);
+    } else if (strcmp(k, "ca_key_passphrase_file") == 0) {
+      if (strlen(v) >= sizeof o->ca_key_passphrase_file) goto too_long;
+      strcpy(o->ca_key_passphrase_file, v);
     } else if (strcmp(k, "retry_after") == 0) {
       char *end = NULL;
       long x = strtol(v, &end, 10);
@@ -312,6 +315,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
   cps_service_config cfg;
   cps_service_config_default(&cfg);
   cfg.db_path = p->opts.db_path;
+  if (p->opts.ca_key_passphrase_file[0]) cfg.ca_key_passphrase_file = p->opts.ca_key_passphrase_file;
   cfg.retry_after_s = p->opts.retry_after_s;
   cfg.rate_limit_per_s = p->opts.rate_limit; /* own bucket: the broker is another process */
   cfg.rate_limit_burst = p->opts.rate_burst;

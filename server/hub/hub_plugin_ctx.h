@@ -16,6 +16,7 @@
 typedef struct hub_plugin_opts {
   char db_path[1024];    /**< `db_path`: the server's SQLite file (required) */
   char hub_name[256];    /**< `hub_name`: this hub's host name (required) */
+  char ca_key_passphrase_file[1024]; /**< `ca_key_passphrase_file`: CA key passphrase file, or "" */
   int retry_after_s;     /**< `retry_after`: Retry-After of 202 replies (default 1) */
   int recheck_ms;        /**< `recheck_ms`: revocation / desired-poll period (default 500) */
   int reply_qos;         /**< `reply_qos`: QoS of responses and desired notifications (default 0) */

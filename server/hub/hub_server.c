@@ -182,6 +182,7 @@ int hub_server_start(const hub_server_options *o, const cps_service_config *sc,
   c->bindfix_path = h->bindfix[0] ? h->bindfix : NULL;
   c->run_dir = h->run_dir;
   c->db_path = sc->db_path;
+  c->ca_key_passphrase_file = sc->ca_key_passphrase_file;
   c->hub_name = o->hub_name;
   c->bind_address = o->listen;
   c->cert_file = cert_file;

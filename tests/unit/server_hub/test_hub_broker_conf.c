@@ -39,6 +39,7 @@ static void test_hub_broker_conf_render_default_listeners(void **state) {
   assert_non_null(strstr(buf, "plugin_opt_hub_name hub.local\n"));
   assert_non_null(strstr(buf, "plugin_opt_reply_qos 0\nplugin_opt_rate_limit 0\nplugin_opt_rate_burst 100\n"));
   assert_null(strstr(buf, "plugin_opt_sas_max_lifetime"));
+  assert_null(strstr(buf, "plugin_opt_ca_key_passphrase_file"));
   assert_non_null(strstr(buf, "listener 8883 127.0.0.1\nprotocol mqtt\n"));
   assert_non_null(strstr(buf, "capath /run/certpilot/ca\nrequire_certificate true\n"
                               "use_identity_as_username false\n"));
@@ -73,6 +74,18 @@ static void test_hub_broker_conf_render_wss_cert_listener_uses_ca_file(void **st
   char err[128];
   assert_int_equal(hub_broker_config_check(&c, err, sizeof err), CP_ERR_CONFIG);
   assert_non_null(strstr(err, "port_wss_cert"));
+}
+
+static void test_hub_broker_conf_render_passphrase_file_path_not_passphrase(void **state) {
+  (void)state;
+  hub_broker_config c = good();
+  c.ca_key_passphrase_file = "/etc/certpilot/ca-key.pass";
+  char buf[8192], err[200];
+  assert_int_equal(hub_broker_conf_render(&c, "/ca", buf, sizeof buf), CP_OK);
+  assert_non_null(strstr(buf, "plugin_opt_ca_key_passphrase_file /etc/certpilot/ca-key.pass\n"));
+  c.ca_key_passphrase_file = "/etc/ca key.pass";
+  assert_int_equal(hub_broker_config_check(&c, err, sizeof err), CP_ERR_CONFIG);
+  assert_non_null(strstr(err, "ca_key_passphrase_file"));
 }
 
 static void test_hub_broker_config_check_names_bad_member(void **state) {
@@ -123,6 +136,7 @@ int main(void) {
       cmocka_unit_test(test_hub_broker_conf_render_default_listeners),
       cmocka_unit_test(test_hub_broker_conf_render_no_wss_port_omits_listener),
       cmocka_unit_test(test_hub_broker_conf_render_wss_cert_listener_uses_ca_file),
+      cmocka_unit_test(test_hub_broker_conf_render_passphrase_file_path_not_passphrase),
       cmocka_unit_test(test_hub_broker_config_check_names_bad_member),
       cmocka_unit_test(test_hub_broker_conf_render_small_buffer_untouched),
   };
