@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include <MQTTClient.h>
 
 static _Thread_local cp_posix_mqtt_tcp *active; /* this thread's connect, if any */
-static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned hook_users;
 
 static int64_t now_ms(void)
 {
@@ -49,10 +46,11 @@ void cp_posix_mqtt_tcp_begin(cp_posix_mqtt_tcp *t)
   if ((off = getenv("CERTPILOT_PAHO_EARLY_CONNECT")) != NULL && strcmp(off, "0") == 0)
     return;
   t->armed = true;
-  pthread_mutex_lock(&hook_lock);
-  if (hook_users++ == 0)
-    MQTTClient_setTraceCallback(on_paho_trace);
-  pthread_mutex_unlock(&hook_lock);
+  /* Set again each time (an application may have set its own since) and never
+   * cleared: Paho reads the pointer twice without a lock, so clearing it while
+   * another thread logs could make Paho call NULL. Outside our connects the
+   * callback returns at once. */
+  MQTTClient_setTraceCallback(on_paho_trace);
   active = t;
 }
 
@@ -71,10 +69,6 @@ void cp_posix_mqtt_tcp_end(cp_posix_mqtt_tcp *t)
     active = NULL;
   if (t->corked) /* the uncork line never came; the socket may still be open */
     cork(t, 0);
-  pthread_mutex_lock(&hook_lock);
-  if (hook_users > 0 && --hook_users == 0)
-    MQTTClient_setTraceCallback(NULL);
-  pthread_mutex_unlock(&hook_lock);
 }
 
 /* A TCP socket Paho has just made: blocking (Paho sets O_NONBLOCK right before

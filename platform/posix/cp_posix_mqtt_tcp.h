@@ -37,11 +37,12 @@
  * wording - each leaves Paho to connect on its own, only slower. If our connect
  * fails, Paho's connect() fails too and the reason is kept here.
  *
- * Cost: Paho's trace callback is process-wide; it is installed while at least
- * one connect of ours runs and removed after (an application's own Paho trace
- * callback is replaced meanwhile). Paho holds its log and client locks while
- * the callback waits, so other Paho clients in the process wait out the TCP
- * handshake, as they already wait out Paho's name lookup.
+ * Cost: Paho's trace callback is process-wide; ours is set at each connect of
+ * ours and left in place (it returns at once outside them; clearing it could
+ * race with Paho's unlocked reads), so an application's own Paho trace
+ * callback is replaced. Paho holds its log and client locks while the callback
+ * waits, so other Paho clients in the process wait out the TCP handshake, as
+ * they already wait out Paho's name lookup.
  */
 typedef struct cp_posix_mqtt_tcp {
   /* in */
