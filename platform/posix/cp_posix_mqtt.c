@@ -99,11 +99,8 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
   tcp.tls = true;
   if (o->wire != CP_MQTT_WIRE_WSS) /* see cp_posix_mqtt_tcp.h */
     cp_posix_mqtt_tcp_begin(&tcp);
-  else
-    tcp.fd = -1;
   rc = MQTTClient_connect(client, &conn);
-  if (o->wire != CP_MQTT_WIRE_WSS)
-    cp_posix_mqtt_tcp_end(&tcp);
+  cp_posix_mqtt_tcp_end(&tcp); /* no-op when not begun */
   if (rc != MQTTCLIENT_SUCCESS) {
     cp_result r;
     if (rc > 0) {
@@ -118,7 +115,7 @@ static cp_result mqtt_connect(void *ctx, const cp_mqtt_connect_options *o,
       r = CP_ERR_TRANSPORT;
     } else if (m->_internal.tls_error[0] != '\0') {
       cp_error_detail_set(detail, "tls", "TLS with %s:%u failed: %s", o->host,
-                          (unsigned)o->port, m->_internal.tls_error);
+                          (unsigned)port, m->_internal.tls_error);
       r = CP_ERR_TLS;
     } else {
       cp_error_detail_set(detail, "", "MQTT connection to %s failed (%s)", uri,

@@ -68,7 +68,8 @@ typedef struct cp_posix_mqtt_tcp {
  * then connects on its own, fd stays -1). */
 void cp_posix_mqtt_tcp_begin(cp_posix_mqtt_tcp *t);
 
-/* Disarms it; call right after MQTTClient_connect() returns. */
+/* Disarms it; call right after MQTTClient_connect() returns. Does nothing for
+ * a zeroed @p t that was never begun, or one begun while switched off. */
 void cp_posix_mqtt_tcp_end(cp_posix_mqtt_tcp *t);
 
 /* One Paho trace line (what the installed callback calls); for tests. */
