@@ -232,6 +232,55 @@ static void test_certpilotd_lifecycle_notify_status_signals(void **state) {
   close(fd);
 }
 
+/* Wait up to ms for @p needle to appear in the log after offset @p from. */
+static int wait_log(const char *log, size_t from, const char *needle, int ms, char *buf, size_t n) {
+  for (int waited = 0; waited <= ms; waited += 50) {
+    slurp(log, buf, n);
+    if (strlen(buf) > from && strstr(buf + from, needle)) return 1;
+    usleep(50000);
+  }
+  return 0;
+}
+
+/* The renewal timer is armed with TFD_TIMER_CANCEL_ON_SET: setting the wall
+ * clock wakes certpilotd, which re-evaluates and sleeps again. The clock is
+ * set to the time it already shows (a step of microseconds): the kernel
+ * cancels such timers on every clock_settime(), whatever the step. */
+static void test_certpilotd_wakes_when_the_wall_clock_is_set(void **state) {
+  (void)state;
+  char sock[256], log[256], seen[8192] = "", buf[16384];
+  int fd = notify_socket(sock, sizeof sock);
+  snprintf(log, sizeof log, "%s/daemon-clock.log", dir);
+  pid_t pid = spawn_daemon(sock, log);
+
+  assert_true(wait_notify(fd, "READY=1", 10000, seen, sizeof seen));
+  assert_true(wait_log(log, 0, "sleeping until", 5000, buf, sizeof buf));
+  size_t mark = strlen(buf);
+  struct timespec now;
+  assert_int_equal(clock_gettime(CLOCK_REALTIME, &now), 0);
+  if (clock_settime(CLOCK_REALTIME, &now) != 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    daemon_pid = 0;
+    close(fd);
+    /* Without CAP_SYS_TIME (not root) there is no way to set the clock. */
+    fprintf(stderr, "# skipped: clock_settime: %s (needs CAP_SYS_TIME)\n", strerror(e));
+    skip();
+  }
+  assert_true(wait_log(log, mark, "wall clock changed: re-evaluating", 5000, buf, sizeof buf));
+  const char *woke = strstr(buf + mark, "wall clock changed");
+  assert_non_null(strstr(woke, "sleeping until")); /* re-armed after re-evaluating */
+  assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+
+  assert_int_equal(kill(pid, SIGTERM), 0);
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  daemon_pid = 0;
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  close(fd);
+}
+
 static void test_certpilotd_bad_config_fails_at_start_with_line(void **state) {
   (void)state;
   char cmd[1024], buf[2048];
@@ -264,6 +313,7 @@ static void test_certpilot_inspect_prints_chain(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_certpilotd_lifecycle_notify_status_signals),
+      cmocka_unit_test(test_certpilotd_wakes_when_the_wall_clock_is_set),
       cmocka_unit_test(test_certpilotd_bad_config_fails_at_start_with_line),
       cmocka_unit_test(test_certpilot_inspect_prints_chain),
   };
