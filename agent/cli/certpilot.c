@@ -18,7 +18,8 @@ static void usage(FILE *f) {
           "  renew             ask the running certpilotd to renew now (SIGUSR1)\n"
           "  inspect FILE      print the certificates in a PEM or DER file\n"
           "  -c CONFIG  read run_dir from this configuration (default " CPA_DEFAULT_CONFIG ")\n"
-          "  -r RUN_DIR use this run directory (default /run/certpilot)\n");
+          "  -r RUN_DIR use this run directory (default /run/certpilot)\n"
+          "  -h, --help this text\n");
 }
 
 static char *slurp(const char *path, size_t *len) {

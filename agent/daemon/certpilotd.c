@@ -1,5 +1,7 @@
 /* certpilotd: keeps the device's operational certificate fresh. See docs/agent.md. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,16 @@
 #ifndef CPA_BUILD_TIME
 #define CPA_BUILD_TIME 0
 #endif
+
+/* A count of issuances for --exit-after-renewals: a whole number 1..INT_MAX. */
+static int parse_count(const char *v, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || errno != 0 || n < 1 || n > INT_MAX) return -1;
+  *out = (int)n;
+  return 0;
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -38,7 +50,13 @@ int main(int argc, char **argv) {
     switch (c) {
     case 'c': o.config_path = optarg; break;
     case 't': check = 1; break;
-    case 'x': o.exit_after_renewals = atoi(optarg); break;
+    case 'x':
+      if (parse_count(optarg, &o.exit_after_renewals) != 0) {
+        fprintf(stderr, "certpilotd: --exit-after-renewals: '%s' is not a whole number of 1 or more\n",
+                optarg);
+        return 2;
+      }
+      break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }

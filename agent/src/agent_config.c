@@ -253,7 +253,7 @@ static int handler(void *user, const char *section, const char *name, const char
   }
   case KT_BOOL:
     if (parse_bool(value, (bool *)(void *)field) != 0)
-      return fail(p, section, name, "'%s' is not a boolean (true/false, yes/no, on/off)", value);
+      return fail(p, section, name, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)", value);
     return 1;
   case KT_TRANSPORT: {
     static const char *names[] = {"mqtt", "mqtt-ws", "https"};

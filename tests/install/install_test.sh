@@ -26,4 +26,16 @@ cmake -S "$consumer" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPIL
 cmake --build "$tmp/cb" >/dev/null
 "$tmp/cb/app"
 "$tmp/cb/app_posix"
-echo "install test: 4 passed, 0 failed"
+n=4
+if [ -x "$build/agent/certpilotd" ]; then
+  echo "== certpilotd's unit names the installed binary and docs"
+  unit=$prefix/lib/systemd/system/certpilotd.service
+  exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+  doc=$(sed -n 's|^Documentation=file:||p' "$unit")
+  [ "$exec_start" = "$prefix/bin/certpilotd" ] && [ -x "$exec_start" ] ||
+    { echo "FAIL: $unit: ExecStart=$exec_start is not the installed certpilotd"; exit 1; }
+  [ -f "$doc" ] || { echo "FAIL: $unit: Documentation $doc not installed"; exit 1; }
+  test -f "$prefix/lib/sysusers.d/certpilot.conf" || { echo "FAIL: sysusers file not installed"; exit 1; }
+  n=5
+fi
+echo "install test: $n passed, 0 failed"

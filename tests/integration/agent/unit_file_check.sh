@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checks agent/systemd/certpilotd.service with systemd-analyze.
+# Checks certpilotd.service (made from agent/systemd/certpilotd.service.in) with systemd-analyze.
 #   unit_file_check.sh verify   UNIT CERTPILOTD   -> systemd-analyze verify passes
 #   unit_file_check.sh security UNIT MAX          -> offline exposure <= MAX
 #   unit_file_check.sh sysusers FILE USER         -> the sysusers.d file creates USER (dry run)
@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 case $mode in
 verify)
   # point ExecStart at the binary just built so the "is executable" check is real
-  sed "s|^ExecStart=/usr/bin/certpilotd|ExecStart=$arg|" "$unit" > "$tmp/certpilotd.service"
+  sed "s|^ExecStart=[^ ]*/certpilotd |ExecStart=$arg |" "$unit" > "$tmp/certpilotd.service"
   out=$(systemd-analyze verify "$tmp/certpilotd.service" 2>&1) || { echo "$out"; exit 1; }
   # verify returns 0 on some warnings; treat any message about our unit as failure
   if echo "$out" | grep -q 'certpilotd.service'; then echo "$out"; exit 1; fi
