@@ -2,7 +2,7 @@
  * @file hub_topic.h
  * @brief Pure parsing and building of the DPS / IoT Hub MQTT topics and
  *        CONNECT usernames handled by the certpilot mosquitto plugin
- *        (shared/protocol.md §1, §7). No I/O, no allocation.
+ *        (docs/protocol.md §1, §7). No I/O, no allocation.
  *
  * Everything here treats its input as hostile: topics and usernames come
  * straight from the network. Parsers never read past the terminating NUL,

@@ -1,7 +1,7 @@
 /**
  * @file cp_protocol.h
  * @brief Wire names and constants of the DPS / IoT Hub protocol, shared by the
- *        SDK and the reference server (see shared/protocol.md).
+ *        SDK and the reference server (see docs/protocol.md).
  */
 #ifndef CERTPILOT_CP_PROTOCOL_H
 #define CERTPILOT_CP_PROTOCOL_H

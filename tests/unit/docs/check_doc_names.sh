@@ -16,9 +16,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # source file. Not: absolute paths, build outputs, URLs, runtime files
 # (`current/key.pem`, `<data-dir>/tls/`).
 top_dirs=$(find . -mindepth 1 -maxdepth 1 -type d ! -name .git ! -name 'build*' -printf '%f\n' | paste -sd'|')
-# The protocol specification the docs cite by section ("protocol.md §4") is
-# kept outside this repository.
-external_pages="protocol.md"
+# Pages named that are not in this repository (none: protocol.md is docs/protocol.md).
+external_pages=""
 paths_in() {
   {
     grep -oE '\]\([^)#]+' "$1" | sed 's/^](//' | grep -vE '^[a-z]+:' || true
