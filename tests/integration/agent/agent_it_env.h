@@ -20,7 +20,8 @@
  *  @p short_s seconds), p1 and p2 (30 days), and group enrollments grp-short,
  *  grp-p1, grp-p2. 0 on success. */
 int ait_env_start(it_env *e, int short_s);
-/** Restart the broker on the same ports after hub_broker_stop(). 0 on success. */
+/** Restart the broker on the same ports after hub_broker_stop() (with the WebSockets
+ *  client-certificate listener when e->port_wss_cert is set). 0 on success. */
 int ait_broker_restart(it_env *e);
 
 /** One certpilotd child. */

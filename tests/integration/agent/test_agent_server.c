@@ -1,6 +1,6 @@
 /* certpilotd against the reference server in dev mode (certificates valid for
  * seconds): provision, renew, outages, revocation, policy revocation, disable,
- * hooks. */
+ * hooks, provisioning and the hub over WebSockets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,10 +36,12 @@ static void dump_log(const ait_agent *a) {
   free(log);
 }
 
+/* On failure the agent is stopped too, so that it does not outlive the test. */
 #define CHECK(a, cond)                                  \
   do {                                                  \
     if (!(cond)) {                                      \
       dump_log(a);                                      \
+      ait_agent_stop(a);                                \
       fail_msg("%s: %s", (a)->regid, #cond);            \
     }                                                   \
   } while (0)
@@ -51,6 +53,42 @@ static char *cert_pem_at(const ait_agent *a, const char *file) {
 }
 
 static bool contains(const char *hay, const char *needle) { return hay && strstr(hay, needle); }
+
+/* Rewrites the agent's config, replacing each line equal to from[i] (with its
+ * newline) by to[i]; keys may not repeat, so the prepared file is edited. */
+static void conf_replace(const ait_agent *a, size_t n, const char *const from[],
+                         const char *const to[]) {
+  char *conf = ait_slurp(a->conf);
+  FILE *f = fopen(a->conf, "w");
+  assert_non_null(f);
+  for (char *line = strtok(conf, "\n"); line; line = strtok(NULL, "\n")) {
+    char l[600];
+    snprintf(l, sizeof l, "%s\n", line);
+    size_t i = 0;
+    while (i < n && strcmp(l, from[i]) != 0) i++;
+    fputs(i < n ? to[i] : l, f);
+  }
+  fclose(f);
+  free(conf);
+}
+
+/* Waits up to 5 s for the twin of @p a to carry the agent's current serial
+ * number, which it copies to @p serial. */
+static bool twin_has_current_serial(const ait_agent *a, char serial[80]) {
+  for (int waited = 0; waited < 5000; waited += 100) {
+    cJSON *st = ait_status(a);
+    char want[128];
+    snprintf(serial, 80, "%s", ait_status_str(st, "certificate.serialNumber"));
+    snprintf(want, sizeof want, "\"serialNumber\":\"%s\"", serial);
+    cJSON_Delete(st);
+    char *twin = ait_twin_certificate(&env, a->regid);
+    bool ok = serial[0] && contains(twin, want);
+    free(twin);
+    if (ok) return true;
+    usleep(100000);
+  }
+  return false;
+}
 
 static void test_agent_provisions_and_renews_three_times_with_new_keys(void **state) {
   (void)state;
@@ -107,31 +145,21 @@ static void test_agent_provisions_and_renews_three_times_with_new_keys(void **st
 }
 
 /* Provisioning over MQTT/WebSockets; the hub over MQTT/TLS, because the
- * reference server's WebSockets listener takes SAS logins only (no client
- * certificates). */
+ * broker's WebSockets listener takes SAS logins only (no client certificates;
+ * the next test turns on the one that does). */
 static void test_agent_provisions_over_websockets(void **state) {
   (void)state;
   ait_agent a;
   char extra[256];
-  /* keys may not repeat, so the prepared file is rewritten line by line */
   ait_agent_prepare(&env, &a, "agent-wss-1", AIT_GROUP_KEY, NULL);
-  char *conf = ait_slurp(a.conf);
-  char port_sas[32], port_cert[32], port_wss[32];
+  char port_sas[32], port_cert[32], port_wss[32], hub_mqtt[64];
   snprintf(port_sas, sizeof port_sas, "port = %d\n", env.port_sas);
   snprintf(port_cert, sizeof port_cert, "port = %d\n", env.port_cert);
   snprintf(port_wss, sizeof port_wss, "port = %d\n", env.port_wss);
-  FILE *f = fopen(a.conf, "w");
-  assert_non_null(f);
-  for (char *line = strtok(conf, "\n"); line; line = strtok(NULL, "\n")) {
-    char l[600];
-    snprintf(l, sizeof l, "%s\n", line);
-    if (strcmp(l, "transport = mqtt\n") == 0) fputs("transport = mqtt-ws\n", f);
-    else if (strcmp(l, port_sas) == 0) fputs(port_wss, f);
-    else if (strcmp(l, port_cert) == 0) fprintf(f, "%stransport = mqtt\n", l);
-    else fputs(l, f);
-  }
-  fclose(f);
-  free(conf);
+  snprintf(hub_mqtt, sizeof hub_mqtt, "%stransport = mqtt\n", port_cert);
+  const char *const from[] = {"transport = mqtt\n", port_sas, port_cert};
+  const char *const to[] = {"transport = mqtt-ws\n", port_wss, hub_mqtt};
+  conf_replace(&a, 3, from, to);
   snprintf(extra, sizeof extra, "transport = mqtt-ws");
   char *written = ait_slurp(a.conf);
   CHECK(&a, contains(written, extra));
@@ -147,6 +175,40 @@ static void test_agent_provisions_over_websockets(void **state) {
   CHECK(&a, contains(twin, want));
   free(twin);
   CHECK(&a, ait_agent_stop(&a) == 0);
+}
+
+/* The hub over MQTT/WebSockets with the issued certificate. The broker is
+ * restarted with the WebSockets client-certificate listener (mqtt-wss-cert-port,
+ * off in the other tests); the agent provisions over MQTT and reports its twin
+ * to that listener, which takes nothing but WebSockets with a client
+ * certificate: the first certificate and a renewal reach the twin. */
+static void test_agent_hub_over_websockets_with_certificate(void **state) {
+  (void)state;
+  hub_broker_stop(env.broker);
+  env.broker = NULL;
+  env.port_wss_cert = it_free_port();
+  assert_int_equal(ait_broker_restart(&env), 0);
+  ait_agent a;
+  ait_agent_prepare(&env, &a, "agent-wsshub-1", AIT_GROUP_KEY_SHORT, NULL);
+  char port_cert[32], hub_wss[64];
+  snprintf(port_cert, sizeof port_cert, "port = %d\n", env.port_cert);
+  snprintf(hub_wss, sizeof hub_wss, "port = %d\ntransport = mqtt-ws\n", env.port_wss_cert);
+  const char *const from[] = {port_cert};
+  const char *const to[] = {hub_wss};
+  conf_replace(&a, 1, from, to);
+  ait_agent_start(&a);
+  char first[80], renewed[80];
+  CHECK(&a, ait_wait_num(&a, "renewalCount", 1, 30000));
+  CHECK(&a, twin_has_current_serial(&a, first));
+  CHECK(&a, ait_wait_num(&a, "renewalCount", 2, 30000));
+  CHECK(&a, twin_has_current_serial(&a, renewed));
+  CHECK(&a, strcmp(first, renewed) != 0);
+  CHECK(&a, ait_agent_stop(&a) == 0);
+  /* back to the listeners of the other tests */
+  hub_broker_stop(env.broker);
+  env.broker = NULL;
+  env.port_wss_cert = 0;
+  assert_int_equal(ait_broker_restart(&env), 0);
 }
 
 static void test_agent_server_down_backs_off_then_recovers(void **state) {
@@ -282,6 +344,7 @@ int main(void) {
       cmocka_unit_test(test_agent_revoked_policy_reonboards_under_new_ica),
       cmocka_unit_test(test_agent_disabled_device_reports_and_backs_off_long),
       cmocka_unit_test(test_agent_provisions_over_websockets),
+      cmocka_unit_test(test_agent_hub_over_websockets_with_certificate),
       cmocka_unit_test(test_agent_server_down_backs_off_then_recovers), /* last: stops the broker */
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -96,6 +96,7 @@ static int start_broker(it_env *e, int keep_ports) {
     e->cfg.port_mqtts_cert = e->port_cert;
     e->cfg.port_mqtts_sas = e->port_sas;
     e->cfg.port_wss = getenv("CP_IT_NO_WSS") ? 0 : e->port_wss; /* bench comparison */
+    e->cfg.port_wss_cert = e->port_wss_cert; /* set by a test before it_broker_restart() */
     e->cfg.recheck_ms = 200;
     e->cfg.trust_refresh_ms = 200;
     e->cfg.retry_after_s = it_retry_after_s;

@@ -22,7 +22,8 @@ typedef struct it_env {
   hub_broker_config cfg;
   char cert_file[320], key_file[320];
   int port_cert, port_sas, port_wss;
-  int port_wss_cert; /* 0 unless a test starts a broker with that listener */
+  int port_wss_cert; /* 0 unless a test starts a broker with that listener (set it,
+                        then it_broker_restart(), to add it to this broker) */
   char id_scope[64];
 } it_env;
 
@@ -43,7 +44,8 @@ int it_free_port(void);
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Start everything; 0 on success. */
 int it_env_start(it_env *e);
-/** Start the broker again on the same ports (after hub_broker_stop()); 0 on success. */
+/** Start the broker again on the same ports (after hub_broker_stop()), with the
+ *  WebSockets client-certificate listener when port_wss_cert is set; 0 on success. */
 int it_broker_restart(it_env *e);
 void it_env_stop(it_env *e);
 /** Management call as a contributor; returns the HTTP status, body in *out (malloc'd, may be NULL). */
